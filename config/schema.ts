@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { qemuConfig } from './qemu.js';
+import { secretRef } from './secret.js';
+
+const csp = z.enum(['aws', 'azure', 'gcp', 'qemu']);
+const imagesByCsp = z.partialRecord(csp, z.string().min(1));
+
+/** Where published files go: `file://<dir>` (relative to the working directory) or `s3://<bucket>[/<prefix>]`. */
+const storeConfig = z.strictObject({
+  url: z.string().regex(/^(file|s3):\/\/.+/, 'expected file://<directory> or s3://<bucket>[/<prefix>]'),
+  region: z.string().min(1).optional().describe('S3 region of the bucket'),
+  endpoint: z.url().optional().describe('S3-compatible endpoint, e.g. http://127.0.0.1:4568'),
+  forcePathStyle: z.boolean().default(false).describe('path-style addressing, which most S3-compatible servers need'),
+});
+
+export const configSchema = z.strictObject({
+  store: storeConfig,
+  publicBaseUrl: z
+    .string()
+    .regex(/^(https?|file):\/\//, 'expected an https:// (or file://) URL')
+    .describe('the URL consumers read the store from; QEMU image URLs are built from it'),
+  stateDir: z.string().min(1).default('.osimage/state').describe('local state: the journal and the development key'),
+  journal: z.enum(['local', 'store']).default('local').describe('keep the journal on disk or in the store'),
+  concurrency: z.strictObject({ clouds: z.int().min(1).max(16).default(4) }).prefault({}),
+  build: z
+    .strictObject({
+      command: z.array(z.string().min(1)).min(1).describe('argv of the image build command'),
+      cwd: z.string().optional(),
+      timeoutMinutes: z.number().positive().default(120),
+      images: imagesByCsp.describe('where the build leaves the raw image of each csp'),
+    })
+    .optional(),
+  images: imagesByCsp.default({}).describe('raw images to publish when there is no build command'),
+  signing: z.strictObject({ key: secretRef.describe('ECDSA P-256 private key: env:NAME or a PEM file path') }).optional(),
+  measure: z
+    .strictObject({ command: z.array(z.string().min(1)).min(1).optional(), files: imagesByCsp.optional() })
+    .optional(),
+  qemu: qemuConfig.optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,15 @@
+/** Prints an error for a person (message, then the hint) and returns its exit code. */
+export function reportError(error: unknown): number {
+  const exitCode = exitCodeOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`osimage: ${message}\n`);
+  const hint = (error as { hint?: string }).hint;
+  if (hint) process.stderr.write(`  hint: ${hint}\n`);
+  if (exitCode === 1 && error instanceof Error && process.env.OSIMAGE_DEBUG) process.stderr.write(`${error.stack}\n`);
+  return exitCode;
+}
+
+function exitCodeOf(error: unknown): number {
+  const code = (error as { exitCode?: unknown }).exitCode;
+  return typeof code === 'number' && code > 0 ? code : 1;
+}

@@ -1,0 +1,41 @@
+import type { Csp, Version } from '../discovery/version.js';
+import type { LookupTable } from '../discovery/lookup-table.js';
+import type { Config } from '../config/schema.js';
+import type { Journal } from './journal.js';
+import type { Logger } from './logger.js';
+import type { ObjectStore } from './store/object-store.js';
+
+/** A raw OS image on local disk, checked by the build stage: a regular file, a whole number of MiB. */
+export interface RawImage {
+  path: string;
+  size: number;
+}
+
+/** A measurements file and its signature, as published. */
+export interface SignedMeasurements {
+  yaml: string;
+  signature?: string;
+}
+
+/** What every stage sees (DESIGN.md "The pipeline"). Stages fill the result fields in order. */
+export interface RunContext {
+  readonly version: Version;
+  readonly commit: string;
+  readonly uid: string;
+  readonly config: Config;
+  /** The clouds this run builds: the configured ones, narrowed by --csp. */
+  readonly csps: readonly Csp[];
+  readonly dryRun: boolean;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly store: ObjectStore;
+  /** The journal of one csp (or `run` for run-wide work). */
+  journal(scope: Csp | 'run'): Promise<Journal>;
+
+  /** From the command line: raw images that override the config. */
+  readonly imageOverrides: Partial<Record<Csp, string>>;
+  images: Partial<Record<Csp, RawImage>>;
+  references: LookupTable;
+  measurements: Partial<Record<Csp, SignedMeasurements>>;
+  table?: LookupTable;
+}

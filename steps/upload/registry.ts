@@ -1,0 +1,15 @@
+import type { Csp } from '../../discovery/version.js';
+import type { Uploader } from './uploader.js';
+
+/**
+ * Each cloud's upload step, loaded on demand: a cloud's SDK is imported only when that cloud is built.
+ */
+const uploaders: Partial<Record<Csp, () => Promise<Uploader<unknown>>>> = {
+  qemu: async () => (await import('./qemu.js')).qemuUploader,
+};
+
+export async function loadUploader(csp: Csp): Promise<Uploader<unknown>> {
+  const load = uploaders[csp];
+  if (!load) throw new Error(`osimage has no upload step for ${csp} yet`);
+  return load();
+}
