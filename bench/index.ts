@@ -1,0 +1,12 @@
+/**
+ * `npm run bench`: every benchmark in turn, each printing what it measured next to its baseline in the same run.
+ * `npm run bench -- NAME` runs one.
+ */
+const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {};
+
+const only = process.argv.slice(2);
+for (const [name, load] of Object.entries(benchmarks)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  process.stdout.write(`\n## ${name}\n`);
+  await (await load()).run();
+}
