@@ -1,4 +1,3 @@
-import { basename } from 'node:path';
 import type { MeasureConfig } from '../../config/measure.js';
 import type { Measurement, MeasurementsFile } from '../../discovery/measurements-file.js';
 import type { Csp } from '../../discovery/version.js';
@@ -24,7 +23,7 @@ const ZERO = '0'.repeat(64);
  * extend. Per-cloud overrides from the config come last.
  */
 export async function measureImage(path: string, csp: Csp, uid: string, config: MeasureConfig): Promise<ImageMeasurements> {
-  const what = `the image ${basename(path)}`;
+  const what = `the image ${path}`;
   const image = await openImage(path);
   const stages: BootStage[] = [];
   let ukiBytes: Buffer;
