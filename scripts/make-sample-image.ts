@@ -7,7 +7,8 @@
  *
  *   node dist/scripts/make-sample-image.js OUT.raw [--size-mib N]
  */
-import { open } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { crc32 } from '../steps/measure/crc32.js';
@@ -321,6 +322,7 @@ export async function writeSampleImage(path: string, options: SampleImageOptions
   rootData.write('osimage sample root partition (not a file system; data for size and checksums)\n');
   for (let i = 128; i < rootData.length; i++) rootData[i] = (i * 131 + (i >> 8)) & 0xff;
 
+  await mkdir(dirname(path), { recursive: true });
   const file = await open(path, 'w');
   try {
     await file.truncate(size);

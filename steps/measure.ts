@@ -2,7 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatMeasurements } from '../discovery/measurements-file.js';
 import { mapBounded } from '../pipeline/bounded.js';
-import { resolveSigner } from '../pipeline/signing.js';
 import type { Stage } from '../pipeline/stage.js';
 import { measureImage } from './measure/measure-image.js';
 
@@ -14,7 +13,6 @@ export const measureStage: Stage = {
   name: 'measure',
   skip: (ctx) => (ctx.csps.some((csp) => ctx.images[csp]) ? false : 'no raw images to measure'),
   async run(ctx) {
-    const signer = await resolveSigner(ctx.config, ctx.log);
     const csps = ctx.csps.filter((csp) => ctx.images[csp]);
     await mapBounded(csps, ctx.config.concurrency.clouds, async (csp) => {
       const image = ctx.images[csp]!;
@@ -25,7 +23,7 @@ export const measureStage: Stage = {
       const eventLogPath = join(dir, 'event-log.json');
       await mkdir(dir, { recursive: true });
       await writeFile(eventLogPath, `${JSON.stringify(eventLog, null, 2)}\n`);
-      ctx.measurements[csp] = { yaml, signature: signer.sign(Buffer.from(yaml)) };
+      ctx.measurements[csp] = { yaml, signature: ctx.signer.sign(Buffer.from(yaml)) };
       log.info({ pcrs: eventLog.pcrs, stubVersion: eventLog.stubVersion, eventLog: eventLogPath }, 'measured and signed');
     });
   },

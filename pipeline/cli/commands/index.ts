@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
+import { registerConfig } from './config.js';
 import { registerMeasure } from './measure.js';
+import { registerPublish } from './publish.js';
+import { registerRun } from './run.js';
 import { registerSign } from './sign.js';
+import { registerUpload } from './upload.js';
 import { registerUid } from './uid.js';
 import { registerVerify } from './verify.js';
 
@@ -8,4 +12,13 @@ import { registerVerify } from './verify.js';
  * Every command, in the order `--help` lists them. A command module only declares its flags; it imports what does
  * the work inside its action, so that `osimage lookup` never pays for the pipeline or a cloud SDK.
  */
-export const commands: Array<(program: Command) => void> = [registerUid, registerMeasure, registerSign, registerVerify];
+export const commands: Array<(program: Command) => void> = [
+  registerUid,
+  registerRun,
+  registerUpload,
+  registerMeasure,
+  registerPublish,
+  registerSign,
+  registerVerify,
+  registerConfig,
+];

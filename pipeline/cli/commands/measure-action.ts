@@ -1,31 +1,26 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { parse } from 'yaml';
-import { measureConfig, type MeasureConfig } from '../../../config/measure.js';
+import { writeFile } from 'node:fs/promises';
+import { loadConfig } from '../../../config/load.js';
 import { formatMeasurements } from '../../../discovery/measurements-file.js';
-import type { Csp } from '../../../discovery/version.js';
 import { measureImage } from '../../../steps/measure/measure-image.js';
 import { InputError } from '../../errors.js';
+import { resolveInputs } from '../../inputs.js';
+import { createLogger } from '../../logger.js';
+import { writeResult } from '../../results.js';
+import { resolveSigner } from '../../signing.js';
+import type { MeasureFlags } from './measure.js';
 
-export async function measureCommand(options: { image: string; csp: Csp; config?: string; uid: string; eventLog?: string }): Promise<void> {
-  const config = options.config ? await readMeasureSection(options.config) : measureConfig.parse({});
-  const { file, eventLog } = await measureImage(options.image, options.csp, options.uid, config);
-  if (options.eventLog) await writeFile(options.eventLog, `${JSON.stringify(eventLog, null, 2)}\n`);
-  process.stdout.write(formatMeasurements(file));
-}
-
-/** The measure command needs only the config's `measure:` section; the rest of the file is not checked here. */
-async function readMeasureSection(path: string): Promise<MeasureConfig> {
-  let doc: unknown;
-  try {
-    doc = parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new InputError(`cannot read the config file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+export async function measureCommand(flags: MeasureFlags): Promise<void> {
+  const { config } = await loadConfig(flags.config);
+  if ((flags.version === undefined) !== (flags.commit === undefined)) throw new InputError('--version and --commit go together');
+  const inputs = flags.version && flags.commit ? await resolveInputs({ version: flags.version, commit: flags.commit, repo: flags.repo }) : undefined;
+  if (flags.out && !inputs) throw new InputError('--out needs --version and --commit, so that publish can check the result belongs to its run');
+  const uid = inputs?.uid ?? flags.uid!;
+  const { file, eventLog } = await measureImage(flags.image, flags.csp, uid, config.measure);
+  const yaml = formatMeasurements(file);
+  if (flags.eventLog) await writeFile(flags.eventLog, `${JSON.stringify(eventLog, null, 2)}\n`);
+  if (flags.out && inputs) {
+    const signer = await resolveSigner(config, createLogger());
+    await writeResult(flags.out, { uid, commit: inputs.commit, csp: flags.csp, measurements: { yaml, signature: signer.sign(Buffer.from(yaml)) } });
   }
-  const section = (doc as { measure?: unknown } | null)?.measure ?? {};
-  const result = measureConfig.safeParse(section);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => `  - measure.${issue.path.join('.')}: ${issue.message}`).join('\n');
-    throw new InputError(`${path} is not a valid osimage config:\n${issues}`);
-  }
-  return result.data;
+  process.stdout.write(yaml);
 }
