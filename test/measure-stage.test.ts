@@ -10,6 +10,7 @@ import { parseMeasurements } from '../discovery/measurements-file.js';
 import { verifySignature } from '../discovery/signature.js';
 import { parseVersion, type Csp } from '../discovery/version.js';
 import type { RunContext } from '../pipeline/context.js';
+import { resolveSigner } from '../pipeline/signing.js';
 import { FileStore } from '../pipeline/store/file-store.js';
 import { writeSampleImage } from '../scripts/make-sample-image.js';
 import { measureStage } from '../steps/measure.js';
@@ -27,6 +28,7 @@ async function context(dir: string, csps: Csp[], images: Partial<Record<Csp, str
     signing: { development: true },
     ...extra,
   });
+  const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
   const ctx: RunContext = {
     version: parseVersion(uid),
     commit: 'cc0de5c68d41f31dd0b284d574f137e0b0ad106b',
@@ -34,9 +36,11 @@ async function context(dir: string, csps: Csp[], images: Partial<Record<Csp, str
     config,
     csps,
     dryRun: true,
-    log: pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) })),
+    log,
     signal: new AbortController().signal,
     store: new FileStore(join(dir, 'bucket')),
+    signer: await resolveSigner(config, log),
+    toolVersion: '0.0.0-test',
     journal: () => Promise.reject(new Error('the measure stage keeps no journal: it writes nothing remote')),
     imageOverrides: {},
     images: Object.fromEntries(Object.entries(images).map(([csp, path]) => [csp, { path, size: 0 }])),
@@ -79,6 +83,7 @@ test('the measure stage measures and signs every cloud that has an image, and ke
   assert.notEqual(aws[11]!.expected, qemu[11]!.expected, 'and PCR 11');
   assert.notEqual(aws[4]!.expected, qemu[4]!.expected, "and PCR 4: the UKI's Authenticode digest covers .cmdline");
   const logged = lines.map((line) => JSON.parse(line) as { msg: string; eventLog?: string; csp?: string });
+  assert.ok(logged.some((line) => /development signing key/.test(line.msg)), 'says which key signs');
   assert.ok(logged.some((line) => line.csp === 'aws' && line.eventLog === join(dir, 'state', uid, 'aws', 'event-log.json')));
 });
 
