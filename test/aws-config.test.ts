@@ -23,7 +23,7 @@ test('AMI names from uids meet the AMI name rules and never collide', () => {
 
 test('config errors name the key and the fix', () => {
   const issues = (input: unknown) =>
-    configSchema.safeParse({ store: { url: 'file://x' }, publicBaseUrl: 'https://example.com', aws: input }).error?.issues ?? [];
+    configSchema.safeParse({ store: { url: 'file://x' }, publicBaseUrl: 'https://example.com', signing: { development: true }, aws: input }).error?.issues ?? [];
   const missing = issues({ ...minimal, regions: ['eu-west-1'] });
   assert.deepEqual(missing[0]?.path, ['aws', 'regions']);
   assert.match(missing[0]!.message, /import region us-east-1 is not in aws.regions: add it/);
@@ -31,7 +31,7 @@ test('config errors name the key and the fix', () => {
   assert.deepEqual(bestEffort[0]?.path, ['aws', 'regions', 0, 'bestEffort']);
   const region = issues({ ...minimal, regions: ['us-east-1', 'Frankfurt'] });
   assert.deepEqual(region[0]?.path, ['aws', 'regions', 1]);
-  assert.match(z.prettifyError(configSchema.safeParse({ store: { url: 'file://x' }, publicBaseUrl: 'https://e.com', aws: { ...minimal, import: { region: 'us-east-1' } } }).error!), /aws\.import\.bucket/);
+  assert.match(z.prettifyError(configSchema.safeParse({ store: { url: 'file://x' }, publicBaseUrl: 'https://e.com', signing: { development: true }, aws: { ...minimal, import: { region: 'us-east-1' } } }).error!), /aws\.import\.bucket/);
   assert.equal(awsConfig.parse(minimal).import.roleName, 'vmimport');
 });
 

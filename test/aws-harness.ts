@@ -73,7 +73,7 @@ export interface TestContext extends UploadContext {
 
 /** An UploadContext as the pipeline builds it: the real journal in a file store, a pino logger into memory. */
 export async function uploadContext(world: AwsWorld, aws: AwsInput, uid: string, journalDir?: string): Promise<TestContext> {
-  const config = configSchema.parse({ store: { url: `file://${world.dir}/store` }, publicBaseUrl: 'https://example.com', aws });
+  const config = configSchema.parse({ store: { url: `file://${world.dir}/store` }, publicBaseUrl: 'https://example.com', signing: { development: true }, aws });
   const store = new FileStore(journalDir ?? (await mkdtemp(join(world.dir, 'journal-'))));
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
