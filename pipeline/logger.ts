@@ -3,7 +3,7 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 /** Keys whose values never reach a log line, wherever they sit in a logged object. */
-const REDACT = [
+export const REDACT = [
   'secret', 'password', 'token', 'sas', 'sasUrl', 'privateKey', 'credentials', 'authorization',
   '*.secret', '*.password', '*.token', '*.sas', '*.sasUrl', '*.privateKey', '*.credentials', '*.authorization',
 ];
