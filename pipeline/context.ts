@@ -27,6 +27,8 @@ export interface RunContext {
   /** The clouds this run builds: the configured ones, narrowed by --csp. */
   readonly csps: readonly Csp[];
   readonly dryRun: boolean;
+  /** --extend: a published release may grow by the references this run adds (never change them). */
+  readonly extend: boolean;
   readonly log: Logger;
   readonly signal: AbortSignal;
   readonly store: ObjectStore;

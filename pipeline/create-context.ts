@@ -17,6 +17,7 @@ export interface RunOptions {
   /** --image CSP=PATH */
   images?: Partial<Record<Csp, string>>;
   dryRun?: boolean;
+  extend?: boolean;
   log: Logger;
   signal: AbortSignal;
 }
@@ -41,6 +42,7 @@ export async function createContext(inputs: Inputs, options: RunOptions): Promis
     config,
     csps,
     dryRun: options.dryRun ?? false,
+    extend: options.extend ?? false,
     log: options.log,
     signal: options.signal,
     store,

@@ -23,9 +23,13 @@ export const resolveStage: Stage = {
       ctx.log.info({ uid: ctx.uid }, 'this run created the lookup table before it stopped; finishing the publication');
       return;
     }
+    if (ctx.extend) {
+      ctx.log.info({ uid: ctx.uid }, 'the release is published: this run may only add references to it (--extend)');
+      return;
+    }
     throw new ConflictError(
       `release ${ctx.uid} is already published (${ctx.store.location}/${tableKey(ctx.uid)}); nothing was changed`,
-      'a release is immutable: publish a new version, or use a pseudo version (-pre-<suffix>) to try again',
+      'a release is immutable: publish a new version, use a pseudo version (-pre-<suffix>), or add regions with --extend',
     );
   },
 };

@@ -36,6 +36,7 @@ async function context(dir: string, csps: Csp[], images: Partial<Record<Csp, str
     config,
     csps,
     dryRun: true,
+    extend: false,
     log,
     signal: new AbortController().signal,
     store: new FileStore(join(dir, 'bucket')),

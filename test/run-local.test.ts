@@ -107,3 +107,25 @@ test('bad input exits 2 before any work', async () => {
   assert.match(noImage.stderr, /does not exist: \/nonexistent\.raw/);
   await assert.rejects(stat(join(dir, '.osimage/bucket')));
 });
+
+test('--extend lets a published release grow but never change', async () => {
+  const dir = await workdir();
+  const config = await writeConfig(dir, LOCAL);
+  const args = ['run', '--config', config, '--version', 'v2.2.0', '--commit', COMMIT];
+  assert.equal((await osimage(args, { cwd: dir })).exitCode, 0);
+  const bucket = join(dir, '.osimage/bucket');
+  const before = await snapshot(bucket);
+
+  const same = await osimage([...args, '--extend'], { cwd: dir });
+  assert.equal(same.exitCode, 0, same.stderr);
+  assert.match(same.stderr, /already has every reference of this run/);
+  assert.deepEqual((await snapshot(bucket)).get('images/v2.2.0.json'), before.get('images/v2.2.0.json'));
+
+  // The same release measured differently (here: another PCR policy) is refused, and nothing changes.
+  const otherPolicy = await writeConfig(dir, `${LOCAL}measure: { zeroPcrs: [8] }\n`, 'other.yaml');
+  const changed = await osimage(['run', '--config', otherPolicy, '--version', 'v2.2.0', '--commit', COMMIT, '--extend'], { cwd: dir });
+  assert.equal(changed.exitCode, 3, changed.stderr);
+  assert.match(changed.stderr, /measures differently from the one published; nothing was changed/);
+  const after = await snapshot(bucket);
+  for (const key of ['images/v2.2.0.json', 'measurements/qemu/v2.2.0/measurements.yaml']) assert.deepEqual(after.get(key), before.get(key), key);
+});

@@ -11,6 +11,7 @@ export interface PipelineFlags {
   csp?: Csp[];
   image?: Partial<Record<Csp, string>>;
   dryRun?: boolean;
+  extend?: boolean;
 }
 
 export function addInputOptions(command: Command): Command {
@@ -29,6 +30,9 @@ export function addImageOptions(command: Command): Command {
 
 export const cspListOption = () =>
   new Option('--csp <list>', `clouds to build, comma-separated (${CSPS.join(',')}); default: every configured cloud`).argParser(parseCspList);
+
+export const extendOption = () =>
+  new Option('--extend', 'let a published release grow: add new regions or clouds, never change a published reference');
 
 export const dryRunOption = () =>
   new Option('--dry-run', 'run local stages and read-only cloud checks, print the plan, write nothing remote');

@@ -20,6 +20,7 @@ export async function startRun(flags: PipelineFlags): Promise<RunContext> {
     csps: flags.csp,
     images: flags.image,
     dryRun: flags.dryRun,
+    extend: flags.extend,
     log,
     signal: interruptSignal(log),
   });

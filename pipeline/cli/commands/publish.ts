@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { addInputOptions, dryRunOption, type PipelineFlags } from '../pipeline-options.js';
+import { addInputOptions, dryRunOption, extendOption, type PipelineFlags } from '../pipeline-options.js';
 
 export function registerPublish(program: Command): void {
   const command = program
     .command('publish')
     .description('publish the results of the per-cloud jobs: measurements, then the lookup table, then the index')
     .requiredOption('--results <dir>', 'the directory of result files written by upload --out and measure --out')
-    .addOption(dryRunOption());
+    .addOption(dryRunOption())
+    .addOption(extendOption());
   addInputOptions(command)
     .addHelpText(
       'after',

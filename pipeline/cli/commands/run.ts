@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { addImageOptions, addInputOptions, cspListOption, dryRunOption, type PipelineFlags } from '../pipeline-options.js';
+import { addImageOptions, addInputOptions, cspListOption, dryRunOption, extendOption, type PipelineFlags } from '../pipeline-options.js';
 
 export function registerRun(program: Command): void {
   const command = program
     .command('run')
     .description('run the whole pipeline: build, upload, measure, assemble and publish one release')
     .addOption(cspListOption())
-    .addOption(dryRunOption());
+    .addOption(dryRunOption())
+    .addOption(extendOption());
   addImageOptions(addInputOptions(command))
     .addHelpText(
       'after',
@@ -18,7 +19,8 @@ Exit codes: 0 ok, 1 failure, 2 bad input, 3 the release is already published (no
 Examples:
   $ osimage run --version v2.3.0-pre-debug --commit $(git rev-parse HEAD)            # local, embedded default
   $ osimage run --config release.yaml --version v2.2.0 --commit $(git rev-parse HEAD) --dry-run
-  $ osimage run --config release.yaml --version v2.2.0 --commit cc0de5c --repo . --csp aws,gcp`,
+  $ osimage run --config release.yaml --version v2.2.0 --commit cc0de5c --repo . --csp aws,gcp
+  $ osimage run --config release.yaml --version v2.2.0 --commit $(git rev-parse HEAD) --csp aws --extend   # a new region`,
     )
     .action(async (flags: PipelineFlags) => {
       const { runPipeline } = await import('../run-pipeline.js');
