@@ -3,6 +3,7 @@
  * `npm run bench -- NAME` runs one.
  */
 const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
+  measure: () => import('./measure.js'),
   'azure-vhd': () => import('./azure-vhd.js'),
 };
 
