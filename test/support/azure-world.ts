@@ -60,6 +60,7 @@ export class AzureWorld {
     return {
       store: { url: `file://${join(this.dir, 'store')}` },
       publicBaseUrl: 'https://cdn.example.com',
+      signing: { development: true },
       azure: {
         subscriptionId: SUBSCRIPTION,
         resourceGroup: RESOURCE_GROUP,
