@@ -79,12 +79,17 @@ export class AzureWorld {
     };
   }
 
+  /** What a child process needs to reach this world: the test CA (read only at start-up) and the token. */
+  childEnv(): Record<string, string> {
+    return { NODE_EXTRA_CA_CERTS: this.tls.caPath, OSIMAGE_TEST_AZURE_TOKEN: TOKEN };
+  }
+
   /**
    * Runs the Azure step once per input, in order, in one child process that trusts the test CA; `stderr` is all of
    * its output for the secret checks.
    */
   async run(...inputs: RunInput[]): Promise<{ runs: StepRun[]; stderr: string }> {
-    const env = { ...process.env, NODE_EXTRA_CA_CERTS: this.tls.caPath, OSIMAGE_TEST_AZURE_TOKEN: TOKEN };
+    const env = { ...process.env, ...this.childEnv() };
     const runs = inputs.map((input) => ({ mode: 'upload', csp: 'azure', ...input }));
     const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
       execFile(process.execPath, [CHILD, JSON.stringify(runs)], { env, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (error, stdout, stderr) => {
