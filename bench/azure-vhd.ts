@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BlobSASPermissions, BlobServiceClient, generateBlobSASQueryParameters, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { uploadPages } from '../steps/upload/azure/page-upload.js';
-import { openFileSource, openVhdSource, type ByteSource } from '../steps/upload/azure/vhd-source.js';
+import { openFileSource, openVhdSource, type UploadSource } from '../steps/upload/azure/vhd-source.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from '../test/support/azurite.js';
 import { sparseImage } from '../test/support/sparse-image.js';
 
@@ -35,7 +35,7 @@ export async function run(): Promise<void> {
       const sas = generateBlobSASQueryParameters({ containerName: 'bench', blobName: name, permissions: BlobSASPermissions.parse('w'), expiresOn: new Date(Date.now() + 3600_000) }, key);
       return `${container.getPageBlobClient(name).url}?${sas}`;
     };
-    const send = async (source: ByteSource, name: string) => {
+    const send = async (source: UploadSource, name: string) => {
       try {
         return await uploadPages(source, await blobFor(name, source.size), { concurrency: 8, maxTries: 3 });
       } finally {

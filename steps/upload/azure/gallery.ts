@@ -2,6 +2,7 @@ import type { GalleryImage, GalleryImageVersion } from '@azure/arm-compute';
 import type { AzureSecurityType } from '../../../config/azure.js';
 import { isRelease } from '../../../discovery/version.js';
 import { ConflictError, OsimageError } from '../../../pipeline/errors.js';
+import type { Logger } from '../../../pipeline/logger.js';
 import { resumable } from '../../../pipeline/journal.js';
 import { arm, getIfExists, lroOptions, versionId, type AzureRun } from './arm.js';
 import { deleteDisk, diskName, uploadDisk } from './disk.js';
@@ -198,7 +199,7 @@ function inProgress(version: GalleryImageVersion): boolean {
   return version.provisioningState === 'Creating' || version.provisioningState === 'Updating';
 }
 
-async function waitForVersion(run: AzureRun, get: () => Promise<GalleryImageVersion | undefined>, log: AzureRun['ctx']['log']) {
+async function waitForVersion(run: AzureRun, get: () => Promise<GalleryImageVersion | undefined>, log: Logger) {
   const { abortSignal, updateIntervalInMs } = lroOptions(run, run.config.timeouts.replicationMinutes);
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, updateIntervalInMs));
@@ -209,7 +210,7 @@ async function waitForVersion(run: AzureRun, get: () => Promise<GalleryImageVers
   }
 }
 
-async function logReplication(get: () => Promise<GalleryImageVersion | undefined>, log: AzureRun['ctx']['log']): Promise<void> {
+async function logReplication(get: () => Promise<GalleryImageVersion | undefined>, log: Logger): Promise<void> {
   const version = await get().catch(() => undefined);
   const regions = version?.replicationStatus?.summary?.map((region) => ({ region: region.region, state: region.state, progress: region.progress }));
   if (regions) log.info({ regions }, 'replicating the image version');

@@ -1,6 +1,6 @@
 import { AnonymousCredential, PageBlobClient } from '@azure/storage-blob';
 import { OsimageError } from '../../../pipeline/errors.js';
-import type { ByteSource } from './vhd-source.js';
+import type { UploadSource } from './vhd-source.js';
 
 /** The largest write a page blob takes in one request (Put Page). */
 export const PAGE_CHUNK = 4 * 1024 * 1024;
@@ -30,7 +30,7 @@ export interface PageUploadProgress {
  * 4 MiB with bounded concurrency. A new page blob reads as zeros, so zero chunks are skipped and zero sectors at the
  * ends of a chunk are trimmed: a sparse image sends only its data. The SAS URL is a secret; errors never carry it.
  */
-export async function uploadPages(source: ByteSource, sasUrl: string, options: PageUploadOptions): Promise<PageUploadProgress> {
+export async function uploadPages(source: UploadSource, sasUrl: string, options: PageUploadOptions): Promise<PageUploadProgress> {
   if (source.size % SECTOR !== 0) throw new RangeError(`a page blob takes whole 512-byte pages; the source has ${source.size} bytes`);
   const blob = new PageBlobClient(sasUrl, new AnonymousCredential(), {
     retryOptions: { maxTries: options.maxTries, retryDelayInMs: 1000, maxRetryDelayInMs: 30_000 },

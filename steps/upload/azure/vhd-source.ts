@@ -5,7 +5,7 @@ import { VHD_FOOTER_SIZE, vhdDiskSize, vhdFooter, type VhdFooterOptions } from '
  * Bytes to upload, read by range so that several pages can be read and sent at once with bounded memory. A fixed
  * VHD is never written to disk: its bytes are the raw image, zeros up to a whole MiB, and the footer.
  */
-export interface ByteSource {
+export interface UploadSource {
   readonly size: number;
   /** Fills `target` with the bytes from `offset`; the range lies inside the source. */
   read(offset: number, target: Buffer): Promise<void>;
@@ -13,7 +13,7 @@ export interface ByteSource {
 }
 
 /** The raw image at `path` seen as a fixed VHD (no copy is made). */
-export async function openVhdSource(path: string, footer: Omit<VhdFooterOptions, 'diskSize'> = {}): Promise<ByteSource> {
+export async function openVhdSource(path: string, footer: Omit<VhdFooterOptions, 'diskSize'> = {}): Promise<UploadSource> {
   const file = await open(path, 'r');
   try {
     const rawSize = (await file.stat()).size;
@@ -41,7 +41,7 @@ export async function openVhdSource(path: string, footer: Omit<VhdFooterOptions,
 }
 
 /** A file as it is: the converted VHD that the benchmark's baseline uploads. */
-export async function openFileSource(path: string): Promise<ByteSource> {
+export async function openFileSource(path: string): Promise<UploadSource> {
   const file = await open(path, 'r');
   const size = (await file.stat()).size;
   return { size, read: (offset, target) => readFully(file, target, offset), close: () => file.close() };
