@@ -5,6 +5,7 @@
 const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   'aws-upload': () => import('./aws-upload.js'),
   measure: () => import('./measure.js'),
+  'azure-vhd': () => import('./azure-vhd.js'),
 };
 
 const only = process.argv.slice(2);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { awsConfig } from './aws.js';
+import { azureConfig } from './azure.js';
 import { measureConfig } from './measure.js';
 import { qemuConfig } from './qemu.js';
 import { signingConfig } from './signing.js';
@@ -38,6 +39,7 @@ export const configSchema = z.strictObject({
   measure: measureConfig.prefault({}),
   qemu: qemuConfig.optional(),
   aws: awsConfig.optional(),
+  azure: azureConfig.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

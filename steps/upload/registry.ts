@@ -7,6 +7,7 @@ import type { Uploader } from './uploader.js';
 const uploaders: Partial<Record<Csp, () => Promise<Uploader<unknown>>>> = {
   qemu: async () => (await import('./qemu.js')).qemuUploader,
   aws: async () => (await import('./aws/index.js')).awsUploader,
+  azure: async () => (await import('./azure/index.js')).azureUploader,
 };
 
 export async function loadUploader(csp: Csp): Promise<Uploader<unknown>> {
