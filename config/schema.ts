@@ -11,6 +11,7 @@ const storeConfig = z.strictObject({
   region: z.string().min(1).optional().describe('S3 region of the bucket'),
   endpoint: z.url().optional().describe('S3-compatible endpoint, e.g. http://127.0.0.1:4568'),
   forcePathStyle: z.boolean().default(false).describe('path-style addressing, which most S3-compatible servers need'),
+  checksums: z.boolean().default(true).describe('SHA-256 checksums on uploads; false for S3-compatible servers without them'),
 });
 
 export const configSchema = z.strictObject({
