@@ -73,6 +73,16 @@ describe('discovery of a local run', () => {
     assert.match(unsigned.stderr, /has no signature/);
   });
 
+  it('help and malformed invocations get commander\'s messages and exit codes', async (t) => {
+    const { cli } = await localRun(t);
+    const help = await cli(['lookup', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: osimage lookup \[options\] <uid>[\s\S]*Exit codes/);
+    const bad = await cli(['lookup', PSEUDO, '--csp', 'openstack']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Allowed choices are aws, azure, gcp, qemu/);
+  });
+
   it('a --config with a repository reads from that repository', async (t) => {
     const { work, cli } = await localRun(t);
     const repository = join(work, 'my-repository');

@@ -1,6 +1,7 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Csp } from '../../../discovery/version.js';
-import { addSourceOptions, SOURCE_HELP } from './source-options.js';
+import { registerSpec, type CommandSpec } from '../command-spec.js';
+import { CSP_OPTION, SOURCE_HELP, SOURCE_OPTIONS } from './source-options.js';
 
 interface MeasurementsOptions {
   csp: Csp;
@@ -11,40 +12,43 @@ interface MeasurementsOptions {
   config?: string;
 }
 
-export function registerMeasurements(program: Command): void {
-  const command = program
-    .command('measurements')
-    .description('print the verified measurements (expected PCR values) of a uid\'s image for one cloud')
-    .argument('<uid>', 'image version uid: v2.2.0, or v2.3.0-pre-debug-<commit>')
-    .addOption(new Option('--csp <csp>', 'the cloud').choices(['aws', 'azure', 'gcp', 'qemu']).makeOptionMandatory())
-    .option('--key <pub.pem>', 'the publisher\'s ECDSA P-256 public key; measurements.yaml.sig must verify with it')
-    .option('--insecure', 'print the file WITHOUT checking its signature (never for attestation that matters)');
-  addSourceOptions(command)
-    .addHelpText(
-      'after',
-      '\nReads <base>/measurements/<csp>/<uid>/measurements.yaml and its .sig, verifies the signature (it fails closed:\n' +
-        'a missing or wrong signature is an error), checks that the file names the csp and uid asked for, and prints it.\n' +
-        SOURCE_HELP +
-        '\nExamples:\n' +
-        '  $ osimage measurements v2.2.0 --csp aws --key cosign.pub --base-url https://cdn.example.com > measurements.yaml\n' +
-        '  $ openssl ec -in cosign.key -pubout > cosign.pub   # the public half of the signing key',
-    )
-    .action(async (uid: string, options: MeasurementsOptions) => {
-      const { InputError } = await import('../../errors.js');
-      if (options.key !== undefined && options.insecure) throw new InputError('give --key or --insecure, not both');
-      const { resolveBaseUrl } = await import('../base-url.js');
-      const { readPublicKey } = await import('../read-public-key.js');
-      const { fetchMeasurements } = await import('../../../discovery/measurements.js');
-      const result = await fetchMeasurements({
-        uid,
-        csp: options.csp,
-        baseUrl: await resolveBaseUrl(options),
-        publicKeyPem: options.key === undefined ? undefined : await readPublicKey(options.key),
-        insecure: options.insecure,
-      });
-      if (!result.verified) {
-        process.stderr.write(`osimage: WARNING: --insecure: ${result.url} was NOT verified; anyone who can change it controls what you trust\n`);
-      }
-      process.stdout.write(result.text);
+export const measurementsCommand: CommandSpec = {
+  name: 'measurements',
+  description: 'print the verified measurements (expected PCR values) of a uid\'s image for one cloud',
+  argument: { name: 'uid', description: 'image version uid: v2.2.0, or v2.3.0-pre-debug-<commit>' },
+  options: [
+    CSP_OPTION,
+    { flags: '--key <pub.pem>', description: 'the publisher\'s ECDSA P-256 public key; measurements.yaml.sig must verify with it' },
+    { flags: '--insecure', description: 'print the file WITHOUT checking its signature (never for attestation that matters)' },
+    ...SOURCE_OPTIONS,
+  ],
+  helpAfter:
+    '\nReads <base>/measurements/<csp>/<uid>/measurements.yaml and its .sig, verifies the signature (it fails closed:\n' +
+    'a missing or wrong signature is an error), checks that the file names the csp and uid asked for, and prints it.\n' +
+    SOURCE_HELP +
+    '\nExamples:\n' +
+    '  $ osimage measurements v2.2.0 --csp aws --key cosign.pub --base-url https://cdn.example.com > measurements.yaml\n' +
+    '  $ openssl ec -in cosign.key -pubout > cosign.pub   # the public half of the signing key\n',
+  async action(uid: string, options: MeasurementsOptions) {
+    const [{ InputError }, { resolveBaseUrl }, { readPublicKey }, { fetchMeasurements }] = await Promise.all([
+      import('../../errors.js'),
+      import('../base-url.js'),
+      import('../read-public-key.js'),
+      import('../../../discovery/measurements.js'),
+    ]);
+    if (options.key !== undefined && options.insecure) throw new InputError('give --key or --insecure, not both');
+    const result = await fetchMeasurements({
+      uid,
+      csp: options.csp,
+      baseUrl: await resolveBaseUrl(options),
+      publicKeyPem: options.key === undefined ? undefined : await readPublicKey(options.key),
+      insecure: options.insecure,
     });
-}
+    if (!result.verified) {
+      process.stderr.write(`osimage: WARNING: --insecure: ${result.url} was NOT verified; anyone who can change it controls what you trust\n`);
+    }
+    process.stdout.write(result.text);
+  },
+};
+
+export const registerMeasurements = (program: Command): void => registerSpec(program, measurementsCommand);
