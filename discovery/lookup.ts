@@ -82,7 +82,9 @@ async function loadPublishedTable(request: LookupRequest, baseUrl: string, useCa
   const source = openSource(baseUrl);
   const path = `images/${uid}.json`;
   const url = source.locate(path);
-  const parse = (bytes: Buffer): LookupTable => parseLookupTable(bytes, { allow: source.scheme === 'file:' ? ['file:'] : [] });
+  // A table may point where it came from: a local store to its files, a server on this machine to itself.
+  const allow = source.scheme === 'file:' || source.scheme === 'http:' ? [source.scheme] : [];
+  const parse = (bytes: Buffer): LookupTable => parseLookupTable(bytes, { allow });
   const cache = isRelease(parseUid(uid).version) && source.scheme !== 'file:' ? request.cache : undefined;
 
   const cached = useCache ? await cache?.get(baseUrl, uid) : undefined;

@@ -11,8 +11,8 @@ import { isLoopbackHttp } from './url-policy.js';
 export interface Source {
   /** The base URL as given, for messages. */
   readonly baseUrl: string;
-  /** `file:` or `https:`/`http:`: what the files it serves may point to. */
-  readonly scheme: string;
+  /** `https:`, `file:` or `http:` (to this machine only). */
+  readonly scheme: 'https:' | 'file:' | 'http:';
   /** The URL (or path) of `path` under the base, for messages and `--json`. */
   locate(path: string): string;
   /** The object's bytes, or undefined when there is none (HTTP 404, ENOENT). */
@@ -50,7 +50,7 @@ export function openSource(baseUrl: string): Source {
 
 function httpSource(baseUrl: string): Source {
   const base = baseUrl.replace(/\/+$/, '');
-  const scheme = new URL(base).protocol;
+  const scheme = new URL(base).protocol as 'https:' | 'http:';
   const locate = (path: string): string => `${base}/${path}`;
   return {
     baseUrl,

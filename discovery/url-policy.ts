@@ -1,9 +1,9 @@
 /**
  * Which URLs discovery trusts to read from or to hand out. https always. `file:` only when the caller allows it (the
  * local default store is a directory). Plain http only to this machine (127.0.0.1, ::1, localhost), where nobody on
- * the network can change the answer; anything else must use https or be signed and read from a local file.
+ * the network can change the answer, and in a table only when the table itself came that way.
  */
-export type AllowedScheme = 'file:';
+export type AllowedScheme = 'file:' | 'http:';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
@@ -23,6 +23,6 @@ export function urlProblem(text: string, allow: readonly AllowedScheme[] = []): 
     return 'is not a URL';
   }
   if (url.username || url.password) return 'carries credentials';
-  if (url.protocol === 'https:' || isLoopbackHttp(url)) return undefined;
-  return url.protocol === 'http:' ? 'is plain http (only https, or http to 127.0.0.1/localhost)' : `has the scheme ${url.protocol} (expected https)`;
+  if (url.protocol === 'https:' || (isLoopbackHttp(url) && allow.includes('http:'))) return undefined;
+  return url.protocol === 'http:' ? 'is plain http (expected https)' : `has the scheme ${url.protocol} (expected https)`;
 }

@@ -54,6 +54,9 @@ describe('parseLookupTable', () => {
 
   it('takes only https URLs for qemu, file:// only where the caller allows it', () => {
     rejects('{"qemu": "http://cdn.example.com/qemu.raw"}', /is plain http/);
+    rejects('{"qemu": "http://127.0.0.1:8080/qemu.raw"}', /is plain http/);
+    assert.equal(parseLookupTable('{"qemu": "http://127.0.0.1:8080/qemu.raw"}', { allow: ['http:'] }).qemu, 'http://127.0.0.1:8080/qemu.raw');
+    rejects('{"qemu": "http://cdn.example.com/qemu.raw"}', /is plain http/, { allow: ['http:'] });
     rejects('{"qemu": "ftp://cdn.example.com/qemu.raw"}', /has the scheme ftp:/);
     rejects('{"qemu": "https://user:secret@cdn.example.com/qemu.raw"}', /carries credentials/);
     rejects('{"qemu": "file:///etc/passwd"}', /file:\/\/ URL, which only a local store may use/);
