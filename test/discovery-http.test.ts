@@ -142,7 +142,7 @@ describe('osimage lookup over HTTP', () => {
     assert.equal(tableRequests('v2.2.0'), 2);
   });
 
-  it('a user repository replaces the base URL: --repository, then OSIMAGE_REPOSITORY, before OSIMAGE_BASE_URL', async (t) => {
+  it('a user repository replaces the base URL for tables: --repository, then OSIMAGE_REPOSITORY, before OSIMAGE_BASE_URL', async (t) => {
     const published = await publishedBucket(t);
     const own = tempDir(t);
     writeFiles(own, { 'images/v2.2.0.json': JSON.stringify({ aws: { 'us-east-1': 'ami-0bbbbbbbbbbbbbbb2' } }) });
@@ -152,6 +152,9 @@ describe('osimage lookup over HTTP', () => {
     const env = { OSIMAGE_REPOSITORY: repository.baseUrl, OSIMAGE_BASE_URL: published.server.baseUrl };
     assert.equal((await published.cli(args, env)).stdout, 'ami-0bbbbbbbbbbbbbbb2\n');
     assert.equal((await published.cli(args, { OSIMAGE_BASE_URL: published.server.baseUrl })).stdout, `${TABLE.aws['us-east-1']}\n`);
+    // Measurements describe the image's bytes: they are the publisher's, whatever repository holds the tables.
+    const measurements = await published.cli(['measurements', 'v2.2.0', '--csp', 'aws', '--key', published.keyFile], env);
+    assert.equal(measurements.stdout, measurementsOf('aws', 'v2.2.0'), measurements.stderr);
     const both = await published.cli([...args, '--repository', repository.baseUrl, '--base-url', published.server.baseUrl]);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /not both/);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Csp } from '../../../discovery/version.js';
 import { registerSpec, type CommandSpec } from '../command-spec.js';
-import { CSP_OPTION, SOURCE_HELP, SOURCE_OPTIONS } from './source-options.js';
+import { CSP_OPTION, TABLE_SOURCE_HELP, TABLE_SOURCE_OPTIONS } from './source-options.js';
 
 interface LookupOptions {
   csp: Csp;
@@ -28,12 +28,12 @@ export const lookupCommand: CommandSpec = {
     { flags: '--key <pub.pem>', description: 'require <uid>.json.sig and verify it with this ECDSA P-256 public key' },
     { flags: '--no-cache', description: 'do not use or fill the cache of release tables (~/.cache/osimage)' },
     { flags: '--json', description: 'print {uid, csp, region?, securityType?, reference, source, verified} instead of the bare reference' },
-    ...SOURCE_OPTIONS,
+    ...TABLE_SOURCE_OPTIONS,
   ],
   helpAfter:
     '\nA local <uid>.json in the working directory (or --lookup-dir) wins; otherwise <base>/images/<uid>.json is read.\n' +
     'Release tables are cached on disk ($XDG_CACHE_HOME/osimage or ~/.cache/osimage); pseudo versions never are.\n' +
-    SOURCE_HELP +
+    TABLE_SOURCE_HELP +
     '\nExit codes: 0 found; 2 no such version, or the table has no entry for the request (the message lists what it\n' +
     'has); 1 the table could not be read or trusted.\n\n' +
     'Examples:\n' +
@@ -55,7 +55,7 @@ export const lookupCommand: CommandSpec = {
       region: options.region,
       securityType: options.securityType,
       lookupDir: options.lookupDir,
-      baseUrl: () => resolveBaseUrl(options),
+      baseUrl: () => resolveBaseUrl(options, 'tables'),
       publicKeyPem: options.key === undefined ? undefined : await readPublicKey(options.key),
       cache: options.cache ? diskCache() : undefined,
     });

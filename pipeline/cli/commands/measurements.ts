@@ -1,14 +1,13 @@
 import type { Command } from 'commander';
 import type { Csp } from '../../../discovery/version.js';
 import { registerSpec, type CommandSpec } from '../command-spec.js';
-import { CSP_OPTION, SOURCE_HELP, SOURCE_OPTIONS } from './source-options.js';
+import { BASE_URL_OPTION, CONFIG_OPTION, CSP_OPTION, MEASUREMENTS_SOURCE_HELP } from './source-options.js';
 
 interface MeasurementsOptions {
   csp: Csp;
   key?: string;
   insecure?: boolean;
   baseUrl?: string;
-  repository?: string;
   config?: string;
 }
 
@@ -20,12 +19,13 @@ export const measurementsCommand: CommandSpec = {
     CSP_OPTION,
     { flags: '--key <pub.pem>', description: 'the publisher\'s ECDSA P-256 public key; measurements.yaml.sig must verify with it' },
     { flags: '--insecure', description: 'print the file WITHOUT checking its signature (never for attestation that matters)' },
-    ...SOURCE_OPTIONS,
+    BASE_URL_OPTION,
+    CONFIG_OPTION,
   ],
   helpAfter:
     '\nReads <base>/measurements/<csp>/<uid>/measurements.yaml and its .sig, verifies the signature (it fails closed:\n' +
     'a missing or wrong signature is an error), checks that the file names the csp and uid asked for, and prints it.\n' +
-    SOURCE_HELP +
+    MEASUREMENTS_SOURCE_HELP +
     '\nExamples:\n' +
     '  $ osimage measurements v2.2.0 --csp aws --key cosign.pub --base-url https://cdn.example.com > measurements.yaml\n' +
     '  $ openssl ec -in cosign.key -pubout > cosign.pub   # the public half of the signing key\n',
@@ -40,7 +40,7 @@ export const measurementsCommand: CommandSpec = {
     const result = await fetchMeasurements({
       uid,
       csp: options.csp,
-      baseUrl: await resolveBaseUrl(options),
+      baseUrl: await resolveBaseUrl(options, 'measurements'),
       publicKeyPem: options.key === undefined ? undefined : await readPublicKey(options.key),
       insecure: options.insecure,
     });

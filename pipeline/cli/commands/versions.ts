@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { registerSpec, type CommandSpec } from '../command-spec.js';
-import { SOURCE_HELP, SOURCE_OPTIONS } from './source-options.js';
+import { TABLE_SOURCE_HELP, TABLE_SOURCE_OPTIONS } from './source-options.js';
 
 interface VersionsOptions {
   baseUrl?: string;
@@ -12,10 +12,10 @@ interface VersionsOptions {
 export const versionsCommand: CommandSpec = {
   name: 'versions',
   description: 'list the published image version uids: releases, then pseudo versions, newest first',
-  options: [{ flags: '--json', description: 'print {"releases": [...], "pseudo": [...]} as published' }, ...SOURCE_OPTIONS],
+  options: [{ flags: '--json', description: 'print {"releases": [...], "pseudo": [...]} as published' }, ...TABLE_SOURCE_OPTIONS],
   helpAfter:
     '\nReads <base>/images/versions.json. Releases are sorted by version, pseudo versions by when they were published.\n' +
-    SOURCE_HELP +
+    TABLE_SOURCE_HELP +
     '\nExamples:\n' +
     '  $ osimage versions --base-url https://cdn.example.com\n' +
     '  releases:\n' +
@@ -26,7 +26,7 @@ export const versionsCommand: CommandSpec = {
     '  $ osimage versions --json | jq -r \'.releases[0]\'   # the newest release\n',
   async action(options: VersionsOptions) {
     const [{ resolveBaseUrl }, { listVersions }] = await Promise.all([import('../base-url.js'), import('../../../discovery/versions.js')]);
-    const index = await listVersions({ baseUrl: await resolveBaseUrl(options) });
+    const index = await listVersions({ baseUrl: await resolveBaseUrl(options, 'tables') });
     if (options.json) {
       process.stdout.write(`${JSON.stringify(index)}\n`);
       return;
