@@ -89,8 +89,12 @@ async function loadPublishedTable(request: LookupRequest, baseUrl: string, useCa
 
   const cached = useCache ? await cache?.get(baseUrl, uid) : undefined;
   if (cached && (publicKeyPem === undefined || cached.signature !== undefined)) {
-    if (publicKeyPem !== undefined) checkSignature(cached.bytes, cached.signature, publicKeyPem, url);
-    return { table: parse(cached.bytes), source: url, fromCache: true };
+    try {
+      if (publicKeyPem !== undefined) checkSignature(cached.bytes, cached.signature, publicKeyPem, url);
+      return { table: parse(cached.bytes), source: url, fromCache: true };
+    } catch {
+      // A damaged cache entry (or one signed by a key not asked for) is only a miss: the source decides.
+    }
   }
 
   const bytes = await source.read(path, { maxBytes: MAX_LOOKUP_TABLE_BYTES, timeoutMs });

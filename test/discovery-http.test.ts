@@ -1,6 +1,6 @@
 /** Discovery against a real HTTP server on 127.0.0.1 serving the bucket layout, through the CLI and the library. */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { diskCache } from '../discovery/cache.js';
@@ -140,6 +140,12 @@ describe('osimage lookup over HTTP', () => {
     writeFileSync(join(bucket, 'images/v2.2.0.json'), JSON.stringify({ ...TABLE, aws: { ...TABLE.aws, 'ap-south-1': 'ami-0aaaaaaaaaaaaaaa1' } }));
     assert.equal((await lookup('v2.2.0', 'ap-south-1')).reference, 'ami-0aaaaaaaaaaaaaaa1');
     assert.equal(tableRequests('v2.2.0'), 2);
+
+    // A damaged cache entry is a miss, not an error.
+    const cacheFiles = readdirSync(join(dir, 'cache/tables'), { recursive: true, withFileTypes: true });
+    for (const entry of cacheFiles) if (entry.name === 'v2.2.0.json') writeFileSync(join(entry.parentPath, entry.name), '{"aws": ');
+    assert.equal((await lookup('v2.2.0', 'ap-south-1')).reference, 'ami-0aaaaaaaaaaaaaaa1');
+    assert.equal(tableRequests('v2.2.0'), 3);
   });
 
   it('a user repository replaces the base URL for tables: --repository, then OSIMAGE_REPOSITORY, before OSIMAGE_BASE_URL', async (t) => {
