@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { awsConfig } from './aws.js';
+import { measureConfig } from './measure.js';
 import { qemuConfig } from './qemu.js';
-import { secretRef } from './secret.js';
+import { signingConfig } from './signing.js';
 
 const csp = z.enum(['aws', 'azure', 'gcp', 'qemu']);
 const imagesByCsp = z.partialRecord(csp, z.string().min(1));
@@ -33,11 +35,10 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   images: imagesByCsp.default({}).describe('raw images to publish when there is no build command'),
-  signing: z.strictObject({ key: secretRef.describe('ECDSA P-256 private key: env:NAME or a PEM file path') }).optional(),
-  measure: z
-    .strictObject({ command: z.array(z.string().min(1)).min(1).optional(), files: imagesByCsp.optional() })
-    .optional(),
+  signing: signingConfig,
+  measure: measureConfig.prefault({}),
   qemu: qemuConfig.optional(),
+  aws: awsConfig.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -30,8 +30,8 @@ export interface RunContext {
   readonly log: Logger;
   readonly signal: AbortSignal;
   readonly store: ObjectStore;
-  /** Signs the lookup table; absent when no signing key is configured. */
-  readonly signer?: Signer;
+  /** Signs the measurements and the lookup table; a run never publishes unsigned. */
+  readonly signer: Signer;
   /** osimage's own version, recorded as provenance. */
   readonly toolVersion: string;
   /** The journal of one csp (or `run` for run-wide work). */

@@ -6,7 +6,7 @@ import { InputError } from './errors.js';
 import type { Inputs } from './inputs.js';
 import { openJournal, type Journal } from './journal.js';
 import type { Logger } from './logger.js';
-import { loadSigner } from './signing.js';
+import { resolveSigner } from './signing.js';
 import { FileStore } from './store/file-store.js';
 import { openStore } from './store/open-store.js';
 
@@ -45,7 +45,7 @@ export async function createContext(inputs: Inputs, options: RunOptions): Promis
     signal: options.signal,
     store,
     journal,
-    signer: config.signing ? await loadSigner(config.signing.key) : undefined,
+    signer: await resolveSigner(config, options.log),
     toolVersion: TOOL_VERSION,
     imageOverrides: options.images ?? {},
     images: {},

@@ -16,7 +16,9 @@ const TAIL_LINES = 20;
 export const buildStage: Stage = {
   name: 'build',
   async run(ctx) {
-    if (ctx.config.build) await runBuildCommand(ctx, ctx.config.build);
+    // A CI job handed its image with --image needs no build.
+    const needsBuild = ctx.csps.some((csp) => !ctx.imageOverrides[csp]);
+    if (ctx.config.build && needsBuild) await runBuildCommand(ctx, ctx.config.build);
     for (const csp of ctx.csps) ctx.images[csp] = await checkRawImage(csp, imagePath(ctx, csp));
   },
 };

@@ -25,7 +25,7 @@ export const publishStage: Stage = {
     if (ctx.dryRun) {
       const writes = [
         ...ctx.csps.flatMap((csp) => [measurementsKey(csp, ctx.uid), signatureKey(measurementsKey(csp, ctx.uid))]),
-        ...(ctx.signer ? [signatureKey(tableKey(ctx.uid))] : []),
+        signatureKey(tableKey(ctx.uid)),
         tableKey(ctx.uid),
         VERSIONS_KEY,
       ];
@@ -64,7 +64,7 @@ async function publishTable(ctx: RunContext, table: string): Promise<string> {
   const key = tableKey(ctx.uid);
   const options: PutOptions = { contentType: 'application/json', cacheControl: cacheControl(ctx), metadata: provenance(ctx) };
   // The signature goes first, so a consumer that verifies never sees a table without its signature.
-  if (ctx.signer) await ctx.store.put(signatureKey(key), ctx.signer.sign(Buffer.from(table)), { ...options, contentType: 'text/plain' });
+  await ctx.store.put(signatureKey(key), ctx.signer.sign(Buffer.from(table)), { ...options, contentType: 'text/plain' });
   try {
     const { etag } = await ctx.store.put(key, table, isRelease(ctx.version) ? { ...options, ifNoneMatch: '*' } : options);
     return etag;
