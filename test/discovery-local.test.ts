@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { formatMeasurements } from '../discovery/measurements-file.js';
 import { addToIndex, EMPTY_INDEX, formatVersionsIndex } from '../discovery/versions-index.js';
@@ -87,7 +87,7 @@ describe('discovery of a local run', () => {
     const { work, cli } = await localRun(t);
     const repository = join(work, 'my-repository');
     writeFiles(repository, { 'images/v2.2.0.json': JSON.stringify(TABLE) });
-    writeFiles(work, { 'release.yaml': `store:\n  url: file://.osimage/bucket\npublicBaseUrl: file://.osimage/bucket\nrepository: ${pathToFileURL(repository).href}\n` });
+    writeFiles(work, { 'release.yaml': `store:\n  url: file://.osimage/bucket\npublicBaseUrl: file://.osimage/bucket\nsigning: { development: true }\nrepository: ${pathToFileURL(repository).href}\n` });
     const result = await cli(['lookup', 'v2.2.0', '--csp', 'aws', '--region', 'us-east-1', '--config', 'release.yaml']);
     assert.equal(result.stdout, `${TABLE.aws['us-east-1']}\n`, result.stderr);
     const broken = await cli(['lookup', 'v2.2.0', '--csp', 'qemu', '--config', 'missing.yaml']);
@@ -118,5 +118,25 @@ describe('discovery of a local run', () => {
     writeFileSync(join(dir, 'table.sig.der'), Buffer.from(keys.sign(JSON.stringify(TABLE)), 'base64'));
     const out = execFileSync('openssl', ['dgst', '-sha256', '-verify', join(dir, 'ours.pub'), '-signature', join(dir, 'table.sig.der'), file]).toString();
     assert.match(out, /Verified OK/);
+  });
+});
+
+describe('discovery after a real local `osimage run`', () => {
+  it('finds the reference, the verified measurements and the version of what the run published', async (t) => {
+    const work = tempDir(t);
+    const script = fileURLToPath(new URL('../scripts/make-sample-image.js', import.meta.url));
+    // The embedded local config, with the sample image script found from anywhere.
+    const local = readFileSync(fileURLToPath(new URL('../../config/local.yaml', import.meta.url)), 'utf8');
+    writeFiles(work, { 'local.yaml': local.replace('dist/scripts/make-sample-image.js', script) });
+    const run = await runCli(['run', '--config', 'local.yaml', '--version', 'v2.3.0-pre-debug', '--commit', PSEUDO.slice(-40)], { cwd: work });
+    assert.equal(run.code, 0, run.stderr.slice(-2000));
+    const key = '.osimage/state/signing/development-key.pub.pem';
+    const cli = (args: string[]) => runCli([...args, '--config', 'local.yaml'], { cwd: work });
+    const lookup = await cli(['lookup', PSEUDO, '--csp', 'qemu', '--key', key]);
+    assert.equal(lookup.stdout, `${pathToFileURL(join(work, `.osimage/bucket/raw/${PSEUDO}/qemu.raw`)).href}\n`, lookup.stderr);
+    const measurements = await cli(['measurements', PSEUDO, '--csp', 'qemu', '--key', key]);
+    assert.equal(measurements.code, 0, measurements.stderr);
+    assert.match(measurements.stdout, new RegExp(`^csp: qemu\nimage: ${PSEUDO}\nmeasurements:\n`));
+    assert.match((await cli(['versions'])).stdout, new RegExp(`pseudo versions:\n  ${PSEUDO}\n`));
   });
 });
