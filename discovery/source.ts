@@ -92,7 +92,8 @@ function httpSource(baseUrl: string): Source {
 
 function fileSource(baseUrl: string): Source {
   // file://relative/dir is not a valid file URL; like the file store, we take it as relative to the working directory.
-  const root = baseUrl.startsWith('file:///') ? fileURLToPath(baseUrl) : resolve(baseUrl.slice('file://'.length));
+  const absolute = baseUrl.startsWith('file:///') || baseUrl.startsWith('file://localhost/');
+  const root = absolute ? fileURLToPath(baseUrl) : resolve(baseUrl.slice('file://'.length));
   const locate = (path: string): string => resolve(root, path);
   return {
     baseUrl,
