@@ -6,6 +6,7 @@ const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   'aws-upload': () => import('./aws-upload.js'),
   measure: () => import('./measure.js'),
   'azure-vhd': () => import('./azure-vhd.js'),
+  'lookup-startup': () => import('./lookup-startup.js'),
 };
 
 const only = process.argv.slice(2);

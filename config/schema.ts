@@ -23,6 +23,7 @@ export const configSchema = z.strictObject({
     .string()
     .regex(/^(https?|file):\/\//, 'expected an https:// (or file://) URL')
     .describe('the URL consumers read the store from; QEMU image URLs are built from it'),
+  repository: z.url().optional().describe('discovery reads lookup tables from this user-managed repository instead of publicBaseUrl'),
   stateDir: z.string().min(1).default('.osimage/state').describe('local state: the journal and the development key'),
   journal: z.enum(['local', 'store']).default('local').describe('keep the journal on disk or in the store'),
   concurrency: z.strictObject({ clouds: z.int().min(1).max(16).default(4) }).prefault({}),

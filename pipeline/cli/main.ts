@@ -1,9 +1,27 @@
-import { Command, CommanderError } from 'commander';
-import { commands } from './commands/index.js';
+import { parseWellFormed, runnable } from './command-spec.js';
+import { fastCommands } from './commands/fast.js';
 import { reportError } from './report-error.js';
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 bad input, 3 conflict (DESIGN.md). */
 export async function main(argv: string[]): Promise<number> {
+  try {
+    // A well-formed consumer command runs without commander; help and every malformed invocation go to commander.
+    const [name, ...rest] = argv;
+    const spec = name !== undefined && Object.hasOwn(fastCommands, name) ? await fastCommands[name]!() : undefined;
+    const args = spec && parseWellFormed(spec, rest);
+    if (spec && args) {
+      await runnable(spec)(...args);
+      return 0;
+    }
+  } catch (error) {
+    return reportError(error);
+  }
+  return runCommander(argv);
+}
+
+async function runCommander(argv: string[]): Promise<number> {
+  const { Command, CommanderError } = await import('commander');
+  const { commands } = await import('./commands/index.js');
   const program = new Command('osimage')
     .description('Publish a confidential-computing OS release to the clouds, and discover it again.')
     .showHelpAfterError('(run with --help for usage)')

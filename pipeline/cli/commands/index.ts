@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import { registerConfig } from './config.js';
+import { registerLookup } from './lookup.js';
 import { registerMeasure } from './measure.js';
+import { registerMeasurements } from './measurements.js';
 import { registerPublish } from './publish.js';
 import { registerRun } from './run.js';
 import { registerSign } from './sign.js';
 import { registerUpload } from './upload.js';
 import { registerUid } from './uid.js';
 import { registerVerify } from './verify.js';
+import { registerVersions } from './versions.js';
 
 /**
  * Every command, in the order `--help` lists them. A command module only declares its flags; it imports what does
@@ -21,4 +24,7 @@ export const commands: Array<(program: Command) => void> = [
   registerSign,
   registerVerify,
   registerConfig,
+  registerLookup,
+  registerMeasurements,
+  registerVersions,
 ];
