@@ -2,6 +2,7 @@
  * Turns the workflow's `clouds` input ("aws,gcp") into the JSON array its matrix runs over, refusing unknown or
  * repeated clouds before any job starts. Usage: node dist/scripts/cloud-matrix.js aws,azure,gcp,qemu
  */
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { CSPS, type Csp } from '../discovery/version.js';
 import { InputError } from '../pipeline/errors.js';
@@ -18,7 +19,8 @@ export function parseClouds(list: string): Csp[] {
   return clouds;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Run as a script (node resolves a symlinked path to the real file, hence realpath).
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   try {
     process.stdout.write(`${JSON.stringify(parseClouds(process.argv[2] ?? ''))}\n`);
   } catch (error) {

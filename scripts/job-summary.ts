@@ -7,6 +7,7 @@
  */
 import { text } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { LookupTable } from '../discovery/lookup-table.js';
 
@@ -70,4 +71,5 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(renderSummary({ uid: values.uid, table, baseUrl: values['base-url'] || undefined, dryRun }));
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main(process.argv.slice(2));
+// Run as a script (node resolves a symlinked path to the real file, hence realpath).
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) await main(process.argv.slice(2));

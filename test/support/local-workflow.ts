@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeSampleImage } from '../../scripts/make-sample-image.js';
+import { S3Store } from '../../pipeline/store/s3-store.js';
+import { OSIMAGE } from './cli.js';
+import type { S3Server } from './s3rver.js';
+import type { LocalRun } from './workflow-runner.js';
+import { workdir } from './workdir.js';
+
+/**
+ * The matrix legs the workflow tests run, with each leg's section of the release config. A leg for another cloud is
+ * one more entry here once its fake exists (its endpoint overrides go into the section).
+ */
+export const LEGS: Record<string, string> = {
+  qemu: 'qemu: {}',
+};
+
+export const COMMIT = 'cc0de5c68d41f31dd0b284d574f137e0b0ad106b';
+export const VERSION = 'v2.3.0-pre-ci';
+export const UID = `${VERSION}-${COMMIT}`;
+export const PUBLIC = 'https://cdn.example.com';
+
+/** The release's signing key, handed to the workflow as its OSIMAGE_SIGNING_KEY secret, and its public half. */
+export function signingKeys(): { privateKey: string; publicKey: string } {
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    privateKey: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKey: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+/**
+ * A local stand-in for the repository and its GitHub settings: the dispatch form, the secret, the variables, and a
+ * release config whose store is s3rver under `prefix`.
+ */
+export async function localRun(s3: S3Server, signingKey: string, prefix: string, inputs: Partial<LocalRun['inputs']> = {}): Promise<LocalRun> {
+  const root = await workdir();
+  const binDir = join(root, 'bin');
+  await mkdir(binDir);
+  await symlink(OSIMAGE, join(binDir, 'osimage'));
+  const releaseConfig = join(root, 'release.yaml');
+  await writeFile(
+    releaseConfig,
+    `store:\n  url: s3://releases/${prefix}\n  endpoint: ${s3.endpoint}\n  forcePathStyle: true\n  checksums: false\n` +
+      `publicBaseUrl: ${PUBLIC}\nstateDir: .osimage/state\njournal: store\nsigning:\n  key: env:OSIMAGE_SIGNING_KEY\n` +
+      `${Object.values(LEGS).join('\n')}\n`,
+  );
+  return {
+    inputs: { version: VERSION, commit: COMMIT, clouds: Object.keys(LEGS).join(','), 'build-run-id': '', 'dry-run': false, ...inputs },
+    github: { sha: '0000000000000000000000000000000000000000', token: 'github-token' },
+    secrets: { OSIMAGE_SIGNING_KEY: signingKey },
+    vars: {
+      AWS_REGION: 'us-east-1',
+      AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/osimage-import',
+      OSIMAGE_STORE_ROLE_ARN: 'arn:aws:iam::111122223333:role/osimage-store',
+      AZURE_CLIENT_ID: 'client', AZURE_TENANT_ID: 'tenant', AZURE_SUBSCRIPTION_ID: 'subscription',
+      GCP_WORKLOAD_IDENTITY_PROVIDER: 'projects/1/locations/global/workloadIdentityPools/github/providers/github',
+      GCP_SERVICE_ACCOUNT: 'osimage@project.iam.gserviceaccount.com',
+      OSIMAGE_PUBLIC_BASE_URL: PUBLIC,
+    },
+    legs: Object.keys(LEGS),
+    root,
+    releaseConfig,
+    binDir,
+    // What configure-aws-credentials would export: here, the credentials s3rver checks.
+    awsCredentials: { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey },
+    // The image build is not osimage's: the leg finds the sample image where the workflow's IMAGE says.
+    prepareLeg: async (dir, env) => {
+      assert.ok(env.IMAGE, 'the upload job names its raw image in env.IMAGE');
+      await writeSampleImage(join(dir, env.IMAGE), { sizeMiB: 20 });
+    },
+  };
+}
+
+/** The store a local run published to, read with the test process's own (s3rver) credentials. */
+export function storeAt(s3: S3Server, prefix: string): S3Store {
+  process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
+  return new S3Store({ bucket: 'releases', prefix, endpoint: s3.endpoint, forcePathStyle: true, checksums: false });
+}
