@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { awsConfig } from './aws.js';
 import { measureConfig } from './measure.js';
 import { qemuConfig } from './qemu.js';
 import { signingConfig } from './signing.js';
@@ -36,6 +37,7 @@ export const configSchema = z.strictObject({
   signing: signingConfig,
   measure: measureConfig.prefault({}),
   qemu: qemuConfig.optional(),
+  aws: awsConfig.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

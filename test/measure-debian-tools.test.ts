@@ -3,8 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { measureConfig, type MeasureConfigInput } from '../config/measure.js';
 import { measureImage } from '../steps/measure/measure-image.js';
+import { parsePe } from '../steps/measure/pe.js';
 import {
-  SYSTEMD_BOOT, buildDisk, buildUki, extendAll, pesignDigest, sha256, systemdMeasurePcr11, tempDir, writeUkiParts,
+  SYSTEMD_BOOT, buildDisk, buildUki, extendAll, pesignDigest, sha256, signPe, systemdMeasurePcr11, tempDir, writeUkiParts,
 } from './measure-fixtures.js';
 
 const config = (input: MeasureConfigInput = {}) => measureConfig.parse(input);
@@ -28,6 +29,7 @@ for (const fat of [12, 16, 32] as const) {
     const ukiDigest = await pesignDigest(uki);
     assert.deepEqual(eventLog.bootChain, [{ path: 'EFI/BOOT/BOOTX64.EFI', authenticode: ukiDigest }]);
     assert.equal(eventLog.stubVersion, 252, 'bookworm ships systemd-stub 252 and .sdmagic says so');
+    assert.deepEqual(eventLog.esp, { partition: 1, fileSystem: `FAT${fat}` });
     const action = sha256('Calling EFI Application from Boot Option');
     const separator = sha256(Buffer.alloc(4));
     assert.equal(file.measurements[4]!.expected, extendAll([action, separator, ukiDigest, await pesignDigest(parts.linux)]));
@@ -42,17 +44,19 @@ test('a shim → systemd-boot → UKI chain under long file names measures every
   const dir = await tempDir(t);
   const parts = await writeUkiParts(dir, 'root=PARTUUID=1234 ro console=tty0 console=ttyS0,115200n8');
   const uki = await buildUki(dir, parts, 'osimage-debian-12.efi');
+  // The first stage stands in for shim: a Secure Boot-signed PE, so its certificate table is left out of the digest.
+  const shim = await signPe(dir, SYSTEMD_BOOT, 'shimx64.efi');
+  assert.ok(parsePe(await readFile(shim), 'shim').certificateTable.size > 0, 'the signed stage carries a certificate table');
   const bootChain = ['EFI/BOOT/BOOTX64.EFI', 'EFI/systemd/systemd-bootx64.efi', 'EFI/Linux/osimage-debian-12.efi'];
   const disk = await buildDisk(dir, {
     fat: 16,
     espMiB: 16,
-    // The first stage stands in for shim: any signed-or-not PE the firmware loads first.
-    files: { [bootChain[0]!]: SYSTEMD_BOOT, [bootChain[1]!]: SYSTEMD_BOOT, [bootChain[2]!]: uki },
+    files: { [bootChain[0]!]: shim, [bootChain[1]!]: SYSTEMD_BOOT, [bootChain[2]!]: uki },
   });
 
   const { file, eventLog } = await measureImage(disk, 'gcp', 'v1.2.3', config({ bootChain }));
 
-  const stageDigests = [await pesignDigest(SYSTEMD_BOOT), await pesignDigest(SYSTEMD_BOOT), await pesignDigest(uki)];
+  const stageDigests = [await pesignDigest(shim), await pesignDigest(SYSTEMD_BOOT), await pesignDigest(uki)];
   assert.deepEqual(eventLog.bootChain.map((stage) => stage.authenticode), stageDigests);
   const expected4 = extendAll([
     sha256('Calling EFI Application from Boot Option'), sha256(Buffer.alloc(4)), ...stageDigests, await pesignDigest(parts.linux),

@@ -68,7 +68,11 @@ test('osimage measure prints the measurements file of an image', async (t) => {
   assert.equal(parseMeasurements(stdout).csp, 'aws');
 
   const config = join(dir, 'config.yaml');
-  await writeFile(config, `measure:\n  overrides:\n    aws:\n      "0": { expected: "${'0a'.repeat(32)}", warnOnly: true }\n`);
-  const withConfig = await run(process.execPath, [osimage, 'measure', '--image', image, '--csp', 'aws', '--config', config]);
+  await writeFile(
+    config,
+    'store: { url: file://bucket }\npublicBaseUrl: https://cdn.example.com\nsigning: { development: true }\nqemu: {}\n' +
+      `measure:\n  overrides:\n    aws:\n      "0": { expected: "${'0a'.repeat(32)}", warnOnly: true }\n`,
+  );
+  const withConfig = await run(process.execPath, [osimage, 'measure', '--image', image, '--csp', 'aws', '--config', config], { cwd: dir });
   assert.deepEqual(parseMeasurements(withConfig.stdout).measurements[0], { expected: '0a'.repeat(32), warnOnly: true });
 });

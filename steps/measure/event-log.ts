@@ -15,6 +15,8 @@ export interface EventLog {
   csp: string;
   image: string;
   stubVersion: number;
+  /** Where the boot chain was read from: the GPT partition number of the ESP and its file system. */
+  esp: { partition: number; fileSystem: string };
   bootChain: Array<{ path: string; authenticode: string }>;
   events: PcrEvent[];
   /** The final value of every PCR the log touches. */

@@ -3,7 +3,7 @@ import type { ByteSource } from './byte-source.js';
 
 export type FatType = 'FAT12' | 'FAT16' | 'FAT32';
 
-export interface FatEntry {
+interface FatEntry {
   name: string;
   isDirectory: boolean;
   size: number;
@@ -12,8 +12,6 @@ export interface FatEntry {
 
 export interface FatVolume {
   readonly type: FatType;
-  /** The entries of a directory ('' or '/' is the root). */
-  list(path: string): Promise<FatEntry[]>;
   /** A file's bytes; names match case-insensitively, as on FAT. */
   readFile(path: string): Promise<Buffer>;
 }
@@ -21,8 +19,6 @@ export interface FatVolume {
 const ATTR_VOLUME_ID = 0x08;
 const ATTR_DIRECTORY = 0x10;
 const ATTR_LONG_NAME = 0x0f;
-/** The size of the directory and cluster reads we allow; a damaged chain must not read forever. */
-const MAX_CLUSTERS_PER_CHAIN = 1 << 22;
 
 interface Layout {
   type: FatType;
@@ -80,7 +76,8 @@ export async function openFat(volume: ByteSource, what = 'the EFI system partiti
       if (cluster < 2 || cluster >= layout.clusterCount + 2) {
         throw new InputError(`${what}: ${context} points to cluster ${cluster}, outside the file system (damaged FAT)`);
       }
-      if (clusters.length >= MAX_CLUSTERS_PER_CHAIN) throw new InputError(`${what}: ${context} has a cluster chain loop`);
+      // A chain longer than the file system has clusters loops; a damaged FAT must not read forever.
+      if (clusters.length >= layout.clusterCount) throw new InputError(`${what}: ${context} has a cluster chain loop`);
       clusters.push(cluster);
     }
     return clusters;
@@ -136,11 +133,6 @@ export async function openFat(volume: ByteSource, what = 'the EFI system partiti
 
   return {
     type: layout.type,
-    list: async (path) => {
-      const entry = await resolve(path);
-      if (entry && !entry.isDirectory) throw new InputError(`${what}: ${path} is not a directory`);
-      return readDirectory(entry);
-    },
     readFile: async (path) => {
       const entry = await resolve(path);
       if (!entry || entry.isDirectory) throw new InputError(`${what}: ${path} is a directory, not a file`);
@@ -191,7 +183,7 @@ function parseBootSector(boot: Buffer, volumeSize: number, what: string): Layout
 }
 
 /** Directory entries with their long names (VFAT), skipping deleted entries, volume labels, `.` and `..`. */
-export function parseDirectory(raw: Buffer, type: FatType): FatEntry[] {
+function parseDirectory(raw: Buffer, type: FatType): FatEntry[] {
   const entries: FatEntry[] = [];
   let longName: string[] = [];
   let longChecksum = -1;
@@ -236,7 +228,7 @@ export function parseDirectory(raw: Buffer, type: FatType): FatEntry[] {
   return entries;
 }
 
-export function shortNameChecksum(shortName: Uint8Array): number {
+function shortNameChecksum(shortName: Uint8Array): number {
   let sum = 0;
   for (let i = 0; i < 11; i++) sum = (((sum & 1) << 7) + (sum >> 1) + shortName[i]!) & 0xff;
   return sum;

@@ -27,9 +27,11 @@ export async function measureImage(path: string, csp: Csp, uid: string, config: 
   const image = await openImage(path);
   const stages: BootStage[] = [];
   let ukiBytes: Buffer;
+  let espInfo: EventLog['esp'];
   try {
     const esp = findEsp(await readGpt(image, what), what);
     const fat = await openFat(byteRange(image, esp.offset, esp.size, `${what}'s ESP`), `${what}'s ESP (partition ${esp.index})`);
+    espInfo = { partition: esp.index, fileSystem: fat.type };
     ukiBytes = Buffer.alloc(0);
     for (const stagePath of config.bootChain) {
       const bytes = await fat.readFile(stagePath);
@@ -65,6 +67,7 @@ export async function measureImage(path: string, csp: Csp, uid: string, config: 
       csp,
       image: uid,
       stubVersion,
+      esp: espInfo,
       bootChain: stages.map((stage) => ({ path: stage.path, authenticode: stage.authenticode.toString('hex') })),
       events: bank.events,
       pcrs: bank.pcrs(),
