@@ -5,16 +5,41 @@ import { join } from 'node:path';
 import { writeSampleImage } from '../../scripts/make-sample-image.js';
 import { S3Store } from '../../pipeline/store/s3-store.js';
 import { OSIMAGE } from './cli.js';
-import type { S3Server } from './s3rver.js';
+import { FakeEc2 } from '../fakes/ec2/server.js';
+import { startS3Server, type S3Server } from './s3rver.js';
 import type { LocalRun } from './workflow-runner.js';
 import { workdir } from './workdir.js';
 
+/** The local servers the workflow's legs talk to. */
+export interface LocalClouds {
+  s3: S3Server;
+  ec2: FakeEc2;
+  close(): Promise<void>;
+}
+
+export async function startLocalClouds(): Promise<LocalClouds> {
+  const s3 = await startS3Server(['releases', 'import-bucket']);
+  const ec2 = await FakeEc2.start({ s3: { endpoint: s3.endpoint, credentials: s3.credentials }, importPolls: 1, imagePolls: 1 });
+  return {
+    s3,
+    ec2,
+    async close() {
+      await ec2.close();
+      await s3.close();
+    },
+  };
+}
+
 /**
- * The matrix legs the workflow tests run, with each leg's section of the release config. A leg for another cloud is
- * one more entry here once its fake exists (its endpoint overrides go into the section).
+ * The matrix legs the workflow tests run, each with its section of the release config pointing at the local servers.
+ * A leg for another cloud is one more entry here once its fake exists.
  */
-export const LEGS: Record<string, string> = {
-  qemu: 'qemu: {}',
+export const LEGS: Record<string, (clouds: LocalClouds) => string> = {
+  aws: ({ s3, ec2 }) =>
+    `aws:\n  import: { region: us-east-1, bucket: import-bucket, s3Endpoint: ${s3.endpoint}, forcePathStyle: true, checksums: false }\n` +
+    `  regions: [{ name: us-east-1, ec2Endpoint: ${ec2.endpoint} }, { name: us-west-2, ec2Endpoint: ${ec2.endpoint} }]\n` +
+    '  timeouts: { pollSeconds: 0.01, importMinutes: 1, availableMinutes: 1 }',
+  qemu: () => 'qemu: {}',
 };
 
 export const COMMIT = 'cc0de5c68d41f31dd0b284d574f137e0b0ad106b';
@@ -35,7 +60,8 @@ export function signingKeys(): { privateKey: string; publicKey: string } {
  * A local stand-in for the repository and its GitHub settings: the dispatch form, the secret, the variables, and a
  * release config whose store is s3rver under `prefix`.
  */
-export async function localRun(s3: S3Server, signingKey: string, prefix: string, inputs: Partial<LocalRun['inputs']> = {}): Promise<LocalRun> {
+export async function localRun(clouds: LocalClouds, signingKey: string, prefix: string, inputs: Partial<LocalRun['inputs']> = {}): Promise<LocalRun> {
+  const { s3 } = clouds;
   const root = await workdir();
   const binDir = join(root, 'bin');
   await mkdir(binDir);
@@ -45,7 +71,7 @@ export async function localRun(s3: S3Server, signingKey: string, prefix: string,
     releaseConfig,
     `store:\n  url: s3://releases/${prefix}\n  endpoint: ${s3.endpoint}\n  forcePathStyle: true\n  checksums: false\n` +
       `publicBaseUrl: ${PUBLIC}\nstateDir: .osimage/state\njournal: store\nsigning:\n  key: env:OSIMAGE_SIGNING_KEY\n` +
-      `${Object.values(LEGS).join('\n')}\n`,
+      `${Object.values(LEGS).map((section) => section(clouds)).join('\n')}\n`,
   );
   return {
     inputs: { version: VERSION, commit: COMMIT, clouds: Object.keys(LEGS).join(','), 'build-run-id': '', 'dry-run': false, ...inputs },
