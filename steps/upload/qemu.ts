@@ -1,4 +1,5 @@
 import { resumable } from '../../pipeline/journal.js';
+import { createProgress } from '../../pipeline/progress.js';
 import { publicUrl } from '../../pipeline/public-url.js';
 import type { Uploader, UploadContext } from './uploader.js';
 
@@ -22,11 +23,17 @@ export const qemuUploader: Uploader<string> = {
       confirm: async (recorded: { size: number }) => (await ctx.store.head(key))?.size === recorded.size,
       create: async () => {
         ctx.log.info({ key, bytes: ctx.image.size }, 'publishing the raw image');
-        await ctx.store.upload(key, ctx.image.path, {
-          contentType: 'application/octet-stream',
-          metadata: { uid: ctx.uid, commit: ctx.commit },
-          signal: ctx.signal,
-        });
+        const progress = createProgress(ctx.log, 'qemu raw image', ctx.image.size);
+        try {
+          await ctx.store.upload(key, ctx.image.path, {
+            contentType: 'application/octet-stream',
+            metadata: { uid: ctx.uid, commit: ctx.commit },
+            onProgress: progress.update,
+            signal: ctx.signal,
+          });
+        } finally {
+          progress.done();
+        }
         return { key, size: ctx.image.size };
       },
     });

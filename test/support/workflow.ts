@@ -1,0 +1,4 @@
+import { fileURLToPath } from 'node:url';
+
+/** The release workflow the tests lint and run. */
+export const WORKFLOW = fileURLToPath(new URL('../../../.github/workflows/build-os-image.yml', import.meta.url));
