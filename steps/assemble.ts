@@ -1,5 +1,6 @@
 import { CSPS } from '../discovery/version.js';
-import type { LookupTable } from '../discovery/lookup-table.js';
+import { parseLookupTable, type LookupTable } from '../discovery/lookup-table.js';
+import type { AllowedScheme } from '../discovery/url-policy.js';
 import { OsimageError } from '../pipeline/errors.js';
 import type { Stage } from '../pipeline/stage.js';
 
@@ -15,8 +16,16 @@ export const assembleStage: Stage = {
       throw new OsimageError(`no image reference or measurements for ${missing.join(', ')}; nothing is published`);
     }
     ctx.table = canonicalTable(ctx.references);
+    // The consumers' own parser checks what we are about to publish, so a malformed reference fails here, not there.
+    if (!ctx.dryRun) parseLookupTable(formatLookupTable(ctx.table), { allow: schemesOf(ctx.config.publicBaseUrl) });
   },
 };
+
+/** A local or test store publishes file: or http: URLs; consumers accept them from such a store too. */
+export function schemesOf(baseUrl: string): AllowedScheme[] {
+  const scheme = new URL(baseUrl).protocol;
+  return scheme === 'file:' || scheme === 'http:' ? [scheme] : [];
+}
 
 export function canonicalTable(references: LookupTable): LookupTable {
   const table: Record<string, unknown> = {};

@@ -1,11 +1,11 @@
-import type { LookupTable } from '../discovery/lookup-table.js';
+import { parseLookupTable } from '../discovery/lookup-table.js';
 import { isRelease, type Csp } from '../discovery/version.js';
 import { addToIndex, EMPTY_INDEX, formatVersionsIndex, parseVersionsIndex } from '../discovery/versions-index.js';
 import type { RunContext } from '../pipeline/context.js';
 import { ConflictError, OsimageError, PreconditionFailedError } from '../pipeline/errors.js';
 import type { Stage } from '../pipeline/stage.js';
 import type { PutOptions, StoredObject } from '../pipeline/store/object-store.js';
-import { formatLookupTable } from './assemble.js';
+import { formatLookupTable, schemesOf } from './assemble.js';
 import { growTable } from './publish/grow-table.js';
 import { measurementsKey, signatureKey, tableKey, VERSIONS_KEY } from './publish/keys.js';
 import { INDEX_RECORD, publishedByThisRun, TABLE_RECORD } from './publish/resume.js';
@@ -65,7 +65,7 @@ async function publishTable(ctx: RunContext, existing: StoredObject | undefined)
   if (await publishedByThisRun(ctx, existing.etag)) return existing;
   if (!ctx.extend) throw new ConflictError(`release ${ctx.uid} is already published; nothing was changed`);
 
-  const current = JSON.parse(existing.body.toString('utf8')) as LookupTable;
+  const current = parseLookupTable(existing.body, { allow: schemesOf(ctx.config.publicBaseUrl) });
   const grown = formatLookupTable(growTable(ctx.uid, current, ctx.table!));
   const added = ctx.csps.filter((csp) => current[csp] === undefined);
   await Promise.all(ctx.csps.filter((csp) => !added.includes(csp)).map((csp) => checkMeasurementsUnchanged(ctx, csp)));
