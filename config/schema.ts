@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { gcpConfig } from './gcp.js';
 import { qemuConfig } from './qemu.js';
 import { secretRef } from './secret.js';
 
@@ -36,6 +37,7 @@ export const configSchema = z.strictObject({
     .strictObject({ command: z.array(z.string().min(1)).min(1).optional(), files: imagesByCsp.optional() })
     .optional(),
   qemu: qemuConfig.optional(),
+  gcp: gcpConfig.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -6,6 +6,7 @@ import type { Uploader } from './uploader.js';
  */
 const uploaders: Partial<Record<Csp, () => Promise<Uploader<unknown>>>> = {
   qemu: async () => (await import('./qemu.js')).qemuUploader,
+  gcp: async () => (await import('./gcp/index.js')).gcpUploader,
 };
 
 export async function loadUploader(csp: Csp): Promise<Uploader<unknown>> {

@@ -37,7 +37,7 @@ export interface FakeGceOptions {
 
 /**
  * A Compute Engine fake speaking the REST API v1 (https://cloud.google.com/compute/docs/reference/rest/v1) that
- * @google-cloud/compute's REST transport uses: images insert/get/delete, getIamPolicy/setIamPolicy, and
+ * @google-cloud/compute's REST transport uses: images insert/get/list/delete, getIamPolicy/setIamPolicy, and
  * globalOperations get/wait. Writes return an Operation that moves PENDING → RUNNING → DONE on its own; a failed
  * one ends DONE with an `error` field (the HTTP request itself succeeded), as GCE does. images.insert imports the
  * rawDisk source for real: it downloads the object from the fake GCS and checks that it is a gzip'd tar holding
@@ -96,6 +96,8 @@ export class FakeGce extends GoogleFake {
     if (!this.projects.has(project)) throw new HttpError(404, `The resource 'projects/${project}' was not found`);
     const route = `${request.method} ${collection}${name ? '/:name' : ''}${verb ? `/${verb}` : ''}`;
     switch (route) {
+      case 'GET images':
+        return sendJson(response, 200, this.listImages(project, url.searchParams.get('filter')));
       case 'POST images':
         return sendJson(response, 200, this.insertImage(project, await readJson<Json>(request)));
       case 'GET images/:name':
@@ -120,6 +122,16 @@ export class FakeGce extends GoogleFake {
     const image = this.images.get(`${project}/${name}`);
     if (!image) throw new HttpError(404, `The resource 'projects/${project}/global/images/${name}' was not found`);
     return image;
+  }
+
+  /** Supports the one filter form this project uses: `name = "x"`. */
+  private listImages(project: string, filter: string | null): Json {
+    const wanted = filter ? filter.match(/^name\s*=\s*"?([^"]*)"?$/)?.[1] : undefined;
+    if (filter && wanted === undefined) throw new HttpError(400, `Invalid value for field 'filter': '${filter}'.`);
+    const items = this.imageNames(project)
+      .filter((name) => wanted === undefined || name === wanted)
+      .map((name) => this.images.get(`${project}/${name}`)!);
+    return { kind: 'compute#imageList', id: `projects/${project}/global/images`, items, selfLink: `${this.baseUrl}/compute/v1/projects/${project}/global/images` };
   }
 
   private insertImage(project: string, body: Json): Json {
