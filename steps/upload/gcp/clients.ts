@@ -21,9 +21,12 @@ export interface GcpClients {
  * keeps authenticating; Compute takes host, port and protocol over its REST transport.
  */
 export async function createClients(config: GcpConfig): Promise<GcpClients> {
-  const [{ Storage }, compute, gax, authLibrary] = await Promise.all([
+  // The two Compute clients by their own modules: the package index loads every client and 30 MB of generated
+  // protos, seconds of startup that this step does not need.
+  const [{ Storage }, { ImagesClient }, { GlobalOperationsClient }, gax, authLibrary] = await Promise.all([
     import('@google-cloud/storage'),
-    import('@google-cloud/compute'),
+    import('@google-cloud/compute/build/src/v1/images_client.js'),
+    import('@google-cloud/compute/build/src/v1/global_operations_client.js'),
     import('google-gax'),
     import('google-auth-library'),
   ]);
@@ -49,8 +52,8 @@ export async function createClients(config: GcpConfig): Promise<GcpClients> {
         }
       : {}),
   };
-  const images = new compute.ImagesClient(computeOptions);
-  const operations = new compute.GlobalOperationsClient(computeOptions);
+  const images = new ImagesClient(computeOptions);
+  const operations = new GlobalOperationsClient(computeOptions);
   return {
     storage,
     images,
