@@ -160,6 +160,15 @@ describe('GCP upload step against the GCS and GCE fakes', () => {
     assert.equal(gcs.count('POST', UPLOADS), 1, 'the journalled blob was reused, not uploaded again');
   });
 
+  it('fails when GCS stored other bytes than were sent (the client checks the CRC32C), and a rerun uploads again', async () => {
+    gcs.corruptNextUpload();
+    await assert.rejects(upload(), /CRC32C|did not match/i);
+    assert.equal(gce.count('POST', INSERTS), 0, 'nothing is imported from a corrupt blob');
+    await upload();
+    assertOneGoodImage();
+    assert.equal(gcs.count('POST', UPLOADS), 2);
+  });
+
   const failures: Array<{ step: string; inject: () => void; uploads: number; inserts: number }> = [
     { step: 'the upload', inject: () => gcs.failNext('POST', UPLOADS, 403, 'The caller does not have storage.objects.create access.'), uploads: 2, inserts: 1 },
     { step: 'the images.insert request', inject: () => gce.failNext('POST', INSERTS, 403, "Required 'compute.images.create' permission"), uploads: 1, inserts: 2 },

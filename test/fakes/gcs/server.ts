@@ -33,6 +33,7 @@ export class FakeGcs extends GoogleFake {
   private readonly objects = new Map<string, StoredObject>();
   private readonly sessions = new Map<string, UploadSession>();
   private generation = 1_700_000_000_000_000;
+  private corruptions = 0;
 
   constructor(token: string, buckets: string[]) {
     super(token);
@@ -46,6 +47,11 @@ export class FakeGcs extends GoogleFake {
 
   objectNames(bucket: string): string[] {
     return [...this.objects.values()].filter((object) => object.bucket === bucket).map((object) => object.name);
+  }
+
+  /** The next stored upload loses a byte on the way to disk: its md5Hash and crc32c no longer match what was sent. */
+  corruptNextUpload(): void {
+    this.corruptions++;
   }
 
   /** Puts an object directly, like an earlier run that left it behind. */
@@ -179,10 +185,12 @@ export class FakeGcs extends GoogleFake {
   }
 
   private store(upload: UploadSession & { data: Buffer }): StoredObject {
+    const corrupt = this.corruptions > 0 && upload.data.length > 0;
+    if (corrupt) this.corruptions--;
     const object: StoredObject = {
       bucket: upload.bucket,
       name: upload.name,
-      data: upload.data,
+      data: corrupt ? Buffer.concat([upload.data.subarray(0, -1), Buffer.from([upload.data.at(-1)! ^ 0xff])]) : upload.data,
       generation: this.generation++,
       contentType: upload.contentType,
       metadata: upload.metadata,
