@@ -2,7 +2,9 @@
  * `npm run bench`: every benchmark in turn, each printing what it measured next to its baseline in the same run.
  * `npm run bench -- NAME` runs one.
  */
-const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {};
+const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
+  'gcp-tar': () => import('./gcp-tar.js'),
+};
 
 const only = process.argv.slice(2);
 for (const [name, load] of Object.entries(benchmarks)) {
