@@ -3,6 +3,8 @@
  * `npm run bench -- NAME` runs one.
  */
 const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
+  'aws-upload': () => import('./aws-upload.js'),
+  measure: () => import('./measure.js'),
   'gcp-tar': () => import('./gcp-tar.js'),
 };
 

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { awsConfig } from './aws.js';
 import { gcpConfig } from './gcp.js';
+import { measureConfig } from './measure.js';
 import { qemuConfig } from './qemu.js';
-import { secretRef } from './secret.js';
+import { signingConfig } from './signing.js';
 
 const csp = z.enum(['aws', 'azure', 'gcp', 'qemu']);
 const imagesByCsp = z.partialRecord(csp, z.string().min(1));
@@ -12,6 +14,7 @@ const storeConfig = z.strictObject({
   region: z.string().min(1).optional().describe('S3 region of the bucket'),
   endpoint: z.url().optional().describe('S3-compatible endpoint, e.g. http://127.0.0.1:4568'),
   forcePathStyle: z.boolean().default(false).describe('path-style addressing, which most S3-compatible servers need'),
+  checksums: z.boolean().default(true).describe('SHA-256 checksums on uploads; false for S3-compatible servers without them'),
 });
 
 export const configSchema = z.strictObject({
@@ -32,11 +35,10 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   images: imagesByCsp.default({}).describe('raw images to publish when there is no build command'),
-  signing: z.strictObject({ key: secretRef.describe('ECDSA P-256 private key: env:NAME or a PEM file path') }).optional(),
-  measure: z
-    .strictObject({ command: z.array(z.string().min(1)).min(1).optional(), files: imagesByCsp.optional() })
-    .optional(),
+  signing: signingConfig,
+  measure: measureConfig.prefault({}),
   qemu: qemuConfig.optional(),
+  aws: awsConfig.optional(),
   gcp: gcpConfig.optional(),
 });
 

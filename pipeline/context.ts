@@ -3,6 +3,7 @@ import type { LookupTable } from '../discovery/lookup-table.js';
 import type { Config } from '../config/schema.js';
 import type { Journal } from './journal.js';
 import type { Logger } from './logger.js';
+import type { Signer } from './signing.js';
 import type { ObjectStore } from './store/object-store.js';
 
 /** A raw OS image on local disk, checked by the build stage: a regular file, a whole number of MiB. */
@@ -29,6 +30,10 @@ export interface RunContext {
   readonly log: Logger;
   readonly signal: AbortSignal;
   readonly store: ObjectStore;
+  /** Signs the measurements and the lookup table; a run never publishes unsigned. */
+  readonly signer: Signer;
+  /** osimage's own version, recorded as provenance. */
+  readonly toolVersion: string;
   /** The journal of one csp (or `run` for run-wide work). */
   journal(scope: Csp | 'run'): Promise<Journal>;
 

@@ -70,6 +70,7 @@ describe('GCP upload step against the GCS and GCE fakes', () => {
     const config = configSchema.parse({
       store: { url: `file://${join(dir, 'store')}` },
       publicBaseUrl: 'https://cdn.example.com',
+      signing: { development: true },
       gcp: {
         project: PROJECT,
         bucket: BUCKET,

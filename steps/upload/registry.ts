@@ -6,6 +6,7 @@ import type { Uploader } from './uploader.js';
  */
 const uploaders: Partial<Record<Csp, () => Promise<Uploader<unknown>>>> = {
   qemu: async () => (await import('./qemu.js')).qemuUploader,
+  aws: async () => (await import('./aws/index.js')).awsUploader,
   gcp: async () => (await import('./gcp/index.js')).gcpUploader,
 };
 

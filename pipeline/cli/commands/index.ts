@@ -1,8 +1,24 @@
 import type { Command } from 'commander';
+import { registerConfig } from './config.js';
+import { registerMeasure } from './measure.js';
+import { registerPublish } from './publish.js';
+import { registerRun } from './run.js';
+import { registerSign } from './sign.js';
+import { registerUpload } from './upload.js';
 import { registerUid } from './uid.js';
+import { registerVerify } from './verify.js';
 
 /**
  * Every command, in the order `--help` lists them. A command module only declares its flags; it imports what does
  * the work inside its action, so that `osimage lookup` never pays for the pipeline or a cloud SDK.
  */
-export const commands: Array<(program: Command) => void> = [registerUid];
+export const commands: Array<(program: Command) => void> = [
+  registerUid,
+  registerRun,
+  registerUpload,
+  registerMeasure,
+  registerPublish,
+  registerSign,
+  registerVerify,
+  registerConfig,
+];

@@ -1,0 +1,44 @@
+import { resumable } from '../../../pipeline/journal.js';
+import type { AwsStep } from './aws-step.js';
+import { importObjectKey } from './names.js';
+
+export interface ImportObject {
+  key: string;
+  size: number;
+}
+
+/**
+ * Streams the raw image to the import bucket (multipart, bounded memory, SHA-256 checksums unless turned off), where
+ * ImportSnapshot reads it. A multipart upload appears only when complete, so an object of the right size that names
+ * our uid is a finished upload of this image.
+ */
+export async function uploadImportObject(step: AwsStep): Promise<ImportObject> {
+  const { ctx, clients } = step;
+  const store = clients.importStore;
+  const key = importObjectKey(step.config, ctx.uid, ctx.csp);
+  const isOurs = async () => {
+    const info = await store.head(key);
+    return info?.size === ctx.image.size && info.metadata.uid === ctx.uid;
+  };
+  return resumable<ImportObject>(ctx.journal, 'import-object', {
+    confirm: async (recorded) => recorded.key === key && (await isOurs()),
+    find: async () => ((await isOurs()) ? { key, size: ctx.image.size } : undefined),
+    create: async () => {
+      const log = ctx.log.child({ bucket: step.config.import.bucket, key });
+      log.info({ bytes: ctx.image.size }, 'uploading the raw image to the import bucket');
+      let reported = 0;
+      await store.upload(key, ctx.image.path, {
+        contentType: 'application/octet-stream',
+        metadata: { uid: ctx.uid, commit: ctx.commit },
+        signal: ctx.signal,
+        onProgress: (sent, total) => {
+          const percent = Math.floor((sent / Math.max(total, 1)) * 10) * 10;
+          if (percent > reported) log.info({ percent }, 'uploading');
+          reported = Math.max(reported, percent);
+        },
+      });
+      log.info('uploaded the raw image');
+      return { key, size: ctx.image.size };
+    },
+  });
+}
