@@ -24,8 +24,8 @@ interface UploadSession {
 
 /**
  * A Cloud Storage fake speaking the JSON API (https://cloud.google.com/storage/docs/json_api) that
- * @google-cloud/storage uses: bucket get; object get (metadata or alt=media), list, delete; simple (media),
- * multipart and resumable uploads (session URI, chunks answered with 308 + Range, finalization). Every object
+ * @google-cloud/storage uses: bucket get; object get (metadata or alt=media), list, delete; simple (multipart)
+ * and resumable uploads (session URI, chunks answered with 308 + Range, finalization). Every object
  * carries the md5Hash and crc32c the client checks, and an X-Goog-Hash sent with an upload is verified.
  */
 export class FakeGcs extends GoogleFake {
@@ -133,14 +133,6 @@ export class FakeGcs extends GoogleFake {
       return;
     }
     if (type === 'resumable' && request.method === 'PUT') return this.uploadChunk(request, url, response);
-    if (type === 'media' && request.method === 'POST') {
-      const name = url.searchParams.get('name');
-      if (!name) throw new HttpError(400, 'Required parameter: name');
-      const data = await readBody(request);
-      checkHashes(request, data);
-      const contentType = String(request.headers['content-type'] ?? 'application/octet-stream');
-      return sendJson(response, 200, this.resource(this.store({ bucket, name, data, contentType, metadata: {}, chunks: [], received: 0 })));
-    }
     if (type === 'multipart' && request.method === 'POST') {
       const { metadata, data, contentType } = parseMultipart(request, await readBody(request));
       const name = url.searchParams.get('name') ?? metadata.name;
