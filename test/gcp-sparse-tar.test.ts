@@ -36,7 +36,7 @@ describe('sparse tar.gz of a raw image', () => {
   });
 
   /** Packs the image, lists it and extracts it with GNU tar; returns the listing and the extracted bytes. */
-  async function roundTrip(name: string, image: string, paddedSize?: number) {
+  async function roundTrip(name: string, image: string, paddedSize?: number, readAll = true) {
     const archive = join(dir, `${name}.tar.gz`);
     const map = await scanSparseMap(image);
     await pipeline(sparseTarGzStream(image, map, { entryName: 'disk.raw', paddedSize }), createWriteStream(archive));
@@ -45,7 +45,15 @@ describe('sparse tar.gz of a raw image', () => {
     await run('mkdir', ['-p', out]);
     await run('tar', ['-xSf', archive, '-C', out]);
     const extracted = join(out, 'disk.raw');
-    return { map, listing, extracted: await readFile(extracted), archiveSize: (await stat(archive)).size };
+    const extractedSize = (await stat(extracted)).size;
+    const start = await open(extracted, 'r');
+    const extractedStart = Buffer.alloc(Math.min(extractedSize, MiB));
+    await start.read(extractedStart, 0, extractedStart.length, 0);
+    await start.close();
+    const archiveSize = (await stat(archive)).size;
+    const result = { map, listing, extractedSize, extractedStart, archiveSize, extracted: readAll ? await readFile(extracted) : Buffer.alloc(0) };
+    await rm(out, { recursive: true });
+    return result;
   }
 
   const cases: Array<{ name: string; size: number; chunks: Array<{ offset: number; length: number }> }> = [
@@ -84,6 +92,16 @@ describe('sparse tar.gz of a raw image', () => {
     assert.ok(result.extracted.subarray(0, 2 * MiB).equals(original));
     assert.ok(result.extracted.subarray(2 * MiB).every((byte) => byte === 0));
     assert.ok(result.archiveSize < 64 * 1024, `archive of ${result.archiveSize} bytes`);
+  });
+
+  it('declares sizes of 8 GiB and more in GNU base-256, which GNU tar reads', async () => {
+    const image = join(dir, 'huge.raw');
+    const original = await makeImage(image, MiB, [{ offset: 0, length: 4096 }]);
+    const huge = 9 * 1024 * MiB;
+    const result = await roundTrip('huge', image, huge, false);
+    assert.match(result.listing, new RegExp(`\\s${huge}\\s.*disk\\.raw`));
+    assert.equal(result.extractedSize, huge);
+    assert.ok(result.extractedStart.equals(original.subarray(0, result.extractedStart.length)));
   });
 
   it('gives the same archive for the same image', async () => {

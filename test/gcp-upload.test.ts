@@ -154,6 +154,9 @@ describe('GCP upload step against the GCS and GCE fakes', () => {
       return true;
     });
     assert.equal(gce.image(PROJECT, gce.imageNames(PROJECT)[0]!)?.status, 'FAILED');
+    const plan = await (await loadUploader('gcp')).plan(await context());
+    assert.match(plan.writes.join('\n'), /images\.delete .*failed\)\n.*images\.insert/);
+    assert.ok(plan.checks.some((check) => /reuse gs:.*packed from this image/.test(check)), plan.checks.join('\n'));
     await upload();
     assertOneGoodImage();
     assert.equal(gce.count('POST', INSERTS), 2, 'imported again');

@@ -32,18 +32,22 @@ export const gcpUploader: Uploader<Record<string, string>> = {
       // A list call proves the project is reachable (a missing project is a 404 of its own) and finds the name.
       const [[existing]] = await clients.images.list({ project: config.project, filter: `name = "${target.name}"`, maxResults: 1 }, { autoPaginate: false });
       checks.push(`project ${config.project} is reachable`);
-      if (existing) {
-        checkOwnership(existing, config.project, target.labels);
+      if (existing) checkOwnership(existing, config.project, target.labels);
+      const reusable = existing && existing.status !== 'FAILED';
+      if (reusable) {
         checks.push(`image ${target.name} exists from this uid (${existing.status}): it will be reused`);
       } else {
-        checks.push(`image name ${target.name} is free`);
-        writes.push(`upload gs://${config.bucket}/${target.object} (sparse tar.gz of ${ctx.image.path}, ${ctx.image.size} bytes as a ${target.diskSize / GiB} GiB disk)`);
+        if (existing) writes.push(`images.delete ${imageReference(target.record)} (an earlier import of it failed)`);
+        else checks.push(`image name ${target.name} is free`);
+        const blob = await findBlob(clients.storage, config.bucket, target.object, await blobIdentity(ctx.uid, ctx.image));
+        if (blob) checks.push(`will reuse gs://${config.bucket}/${target.object}, packed from this image by an earlier run`);
+        else writes.push(`upload gs://${config.bucket}/${target.object} (sparse tar.gz of ${ctx.image.path}, ${ctx.image.size} bytes as a ${target.diskSize / GiB} GiB disk)`);
         writes.push(`images.insert ${imageReference(target.record)} (family ${config.family ?? 'none'}; ${guestOsFeatures(config.securityTypes).join(', ')})`);
       }
-      if (config.public && !(existing && (await isPublic(clients, config.project, target.name)))) {
+      if (config.public && !(reusable && (await isPublic(clients, config.project, target.name)))) {
         writes.push(`images.setIamPolicy ${target.name}: ${IMAGE_USER_ROLE} for ${PUBLIC_MEMBER}`);
       }
-      if (!existing || (await blobExists(clients.storage, config.bucket, target.object))) writes.push(`delete gs://${config.bucket}/${target.object}`);
+      if (!reusable || (await blobExists(clients.storage, config.bucket, target.object))) writes.push(`delete gs://${config.bucket}/${target.object}`);
       const plan: Plan<Record<string, string>> = { checks, writes, reference: referencesOf(config, target.record) };
       return plan;
     });
