@@ -105,7 +105,7 @@ async function deleteImage(clients: GcpClients, project: string, name: string, o
   await waitForOperation(clients.operations, operation.latestResponse as Parameters<typeof waitForOperation>[1], { project, ...options });
 }
 
-export function isNotFound(error: unknown): boolean {
+function isNotFound(error: unknown): boolean {
   return (error as { code?: unknown }).code === 404;
 }
 

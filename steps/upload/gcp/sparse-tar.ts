@@ -38,8 +38,6 @@ export interface SparseTarOptions {
   entryName?: string;
   /** Extract to this size (≥ the file's): the extra bytes are a trailing hole, free in the archive. */
   paddedSize?: number;
-  /** Modification time stored in the header; fixed by default so that the same image gives the same archive. */
-  mtime?: Date;
   signal?: AbortSignal;
 }
 
@@ -91,7 +89,8 @@ export function sparseTarGzStream(path: string, map: SparseMap, options: SparseT
 async function* tarBytes(path: string, map: SparseMap, options: SparseTarOptions): AsyncGenerator<Buffer> {
   const entries = sparseEntries(map);
   const stored = map.regions.reduce((sum, region) => sum + region.length, 0);
-  yield* headerBlocks(options.entryName ?? basename(path), entries, stored, map.size, options.mtime ?? new Date(0));
+  // The modification time is fixed (the epoch), so that the same image always gives the same archive.
+  yield* headerBlocks(options.entryName ?? basename(path), entries, stored, map.size, new Date(0));
   const file = await open(path, 'r');
   try {
     yield* regionBytes(file, map.regions, options.signal);
