@@ -7,6 +7,7 @@ const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   measure: () => import('./measure.js'),
   'azure-vhd': () => import('./azure-vhd.js'),
   'lookup-startup': () => import('./lookup-startup.js'),
+  'gcp-tar': () => import('./gcp-tar.js'),
 };
 
 const only = process.argv.slice(2);

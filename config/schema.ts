@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { awsConfig } from './aws.js';
 import { azureConfig } from './azure.js';
+import { gcpConfig } from './gcp.js';
 import { measureConfig } from './measure.js';
 import { qemuConfig } from './qemu.js';
 import { signingConfig } from './signing.js';
@@ -41,6 +42,7 @@ export const configSchema = z.strictObject({
   qemu: qemuConfig.optional(),
   aws: awsConfig.optional(),
   azure: azureConfig.optional(),
+  gcp: gcpConfig.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

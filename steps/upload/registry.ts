@@ -8,6 +8,7 @@ const uploaders: Partial<Record<Csp, () => Promise<Uploader<unknown>>>> = {
   qemu: async () => (await import('./qemu.js')).qemuUploader,
   aws: async () => (await import('./aws/index.js')).awsUploader,
   azure: async () => (await import('./azure/index.js')).azureUploader,
+  gcp: async () => (await import('./gcp/index.js')).gcpUploader,
 };
 
 export async function loadUploader(csp: Csp): Promise<Uploader<unknown>> {

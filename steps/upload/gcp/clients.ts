@@ -1,0 +1,70 @@
+import type { Storage } from '@google-cloud/storage';
+import type { GlobalOperationsClient, ImagesClient } from '@google-cloud/compute';
+import type { GcpConfig } from '../../../config/gcp.js';
+import { resolveSecret } from '../../../config/secret.js';
+
+/** The SDK clients of one GCP upload. */
+export interface GcpClients {
+  storage: Storage;
+  images: ImagesClient;
+  operations: GlobalOperationsClient;
+  close(): Promise<void>;
+}
+
+/**
+ * Makes the clients, importing the SDKs only now. Credentials are Application Default Credentials (a service
+ * account key, gcloud's login, the metadata server, or GitHub's workload identity federation), unless the config
+ * names an access token (`accessToken: env:NAME`, e.g. from `gcloud auth print-access-token`): then each SDK gets an
+ * OAuth2Client of its own google-auth-library major that holds just that token. The token is never logged.
+ *
+ * Endpoint overrides (a sandbox, a private endpoint) come from the config: Storage takes the URL as apiEndpoint and
+ * keeps authenticating; Compute takes host, port and protocol over its REST transport.
+ */
+export async function createClients(config: GcpConfig): Promise<GcpClients> {
+  // The two Compute clients by their own modules: the package index loads every client and 30 MB of generated
+  // protos, seconds of startup that this step does not need.
+  const [{ Storage }, { ImagesClient }, { GlobalOperationsClient }, gax, authLibrary] = await Promise.all([
+    import('@google-cloud/storage'),
+    import('@google-cloud/compute/build/src/v1/images_client.js'),
+    import('@google-cloud/compute/build/src/v1/global_operations_client.js'),
+    import('google-gax'),
+    import('google-auth-library'),
+  ]);
+  const token = config.accessToken ? await resolveSecret(config.accessToken) : undefined;
+  const storageAuth = token ? withToken(new authLibrary.OAuth2Client(), token) : undefined;
+  // Compute's google-gax uses a newer google-auth-library major than Storage; each needs a client of its own kind.
+  const computeAuth = token ? withToken(new gax.googleAuthLibrary.OAuth2Client(), token) : undefined;
+
+  const storage = new Storage({
+    projectId: config.project,
+    ...(storageAuth ? { authClient: storageAuth } : {}),
+    ...(config.endpoints?.storage ? { apiEndpoint: config.endpoints.storage.replace(/\/+$/, ''), useAuthWithCustomEndpoint: true } : {}),
+  });
+  const computeEndpoint = config.endpoints?.compute ? new URL(config.endpoints.compute) : undefined;
+  const computeOptions = {
+    fallback: true,
+    ...(computeAuth ? { authClient: computeAuth } : {}),
+    ...(computeEndpoint
+      ? {
+          apiEndpoint: computeEndpoint.hostname,
+          port: Number(computeEndpoint.port || (computeEndpoint.protocol === 'http:' ? 80 : 443)),
+          protocol: computeEndpoint.protocol.replace(':', ''),
+        }
+      : {}),
+  };
+  const images = new ImagesClient(computeOptions);
+  const operations = new GlobalOperationsClient(computeOptions);
+  return {
+    storage,
+    images,
+    operations,
+    close: async () => {
+      await Promise.all([images.close(), operations.close()]);
+    },
+  };
+}
+
+function withToken<T extends { setCredentials(credentials: { access_token: string }): void }>(client: T, token: string): T {
+  client.setCredentials({ access_token: token.trim() });
+  return client;
+}
