@@ -32,8 +32,11 @@ export interface RunContext {
   readonly log: Logger;
   readonly signal: AbortSignal;
   readonly store: ObjectStore;
-  /** Signs the measurements and the lookup table; a run never publishes unsigned. */
-  readonly signer: Signer;
+  /**
+   * Signs the measurements and the lookup table; a run never publishes unsigned. Resolved on first use, so a CI job
+   * that only uploads needs no signing key.
+   */
+  signer(): Promise<Signer>;
   /** osimage's own version, recorded as provenance. */
   readonly toolVersion: string;
   /** The journal of one csp (or `run` for run-wide work). */

@@ -47,13 +47,18 @@ export async function createContext(inputs: Inputs, options: RunOptions): Promis
     signal: options.signal,
     store,
     journal,
-    signer: await resolveSigner(config, options.log),
+    signer: once(() => resolveSigner(config, options.log)),
     toolVersion: TOOL_VERSION,
     imageOverrides: options.images ?? {},
     images: {},
     references: {},
     measurements: {},
   };
+}
+
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
 }
 
 /** The clouds with a config section, narrowed by --csp; asking for an unconfigured cloud is an error. */

@@ -13,6 +13,7 @@ export const measureStage: Stage = {
   name: 'measure',
   skip: (ctx) => (ctx.csps.some((csp) => ctx.images[csp]) ? false : 'no raw images to measure'),
   async run(ctx) {
+    const signer = await ctx.signer();
     const csps = ctx.csps.filter((csp) => ctx.images[csp]);
     await mapBounded(csps, ctx.config.concurrency.clouds, async (csp) => {
       const image = ctx.images[csp]!;
@@ -23,7 +24,7 @@ export const measureStage: Stage = {
       const eventLogPath = join(dir, 'event-log.json');
       await mkdir(dir, { recursive: true });
       await writeFile(eventLogPath, `${JSON.stringify(eventLog, null, 2)}\n`);
-      ctx.measurements[csp] = { yaml, signature: ctx.signer.sign(Buffer.from(yaml)) };
+      ctx.measurements[csp] = { yaml, signature: signer.sign(Buffer.from(yaml)) };
       log.info({ pcrs: eventLog.pcrs, stubVersion: eventLog.stubVersion, eventLog: eventLogPath }, 'measured and signed');
     });
   },

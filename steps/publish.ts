@@ -40,7 +40,7 @@ export const publishStage: Stage = {
     const journal = await ctx.journal('run');
     const published = await publishTable(ctx, await ctx.store.get(tableKey(ctx.uid)));
     await journal.record(TABLE_RECORD, published.etag);
-    await ctx.store.put(signatureKey(tableKey(ctx.uid)), ctx.signer.sign(published.body), {
+    await ctx.store.put(signatureKey(tableKey(ctx.uid)), (await ctx.signer()).sign(published.body), {
       contentType: 'text/plain',
       cacheControl: cacheControl(ctx),
       metadata: provenance(ctx),

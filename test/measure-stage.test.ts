@@ -40,7 +40,7 @@ async function context(dir: string, csps: Csp[], images: Partial<Record<Csp, str
     log,
     signal: new AbortController().signal,
     store: new FileStore(join(dir, 'bucket')),
-    signer: await resolveSigner(config, log),
+    signer: () => resolveSigner(config, log),
     toolVersion: '0.0.0-test',
     journal: () => Promise.reject(new Error('the measure stage keeps no journal: it writes nothing remote')),
     imageOverrides: {},
