@@ -31,6 +31,8 @@ export interface RunContext {
   readonly extend: boolean;
   readonly log: Logger;
   readonly signal: AbortSignal;
+  /** What the run summary must tell besides the lookup table, e.g. a best-effort region left out. */
+  readonly warnings: string[];
   readonly store: ObjectStore;
   /**
    * Signs the measurements and the lookup table; a run never publishes unsigned. Resolved on first use, so a CI job

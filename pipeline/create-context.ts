@@ -45,6 +45,7 @@ export async function createContext(inputs: Inputs, options: RunOptions): Promis
     extend: options.extend ?? false,
     log: options.log,
     signal: options.signal,
+    warnings: [],
     store,
     journal,
     signer: once(() => resolveSigner(config, options.log)),

@@ -41,6 +41,7 @@ export async function uploadContextOf(ctx: RunContext, csp: Csp): Promise<Upload
     config: ctx.config,
     log: ctx.log.child({ csp }),
     signal: ctx.signal,
+    warnings: ctx.warnings,
     journal: await ctx.journal(csp),
     store: ctx.store,
   };

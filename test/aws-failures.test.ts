@@ -20,6 +20,8 @@ test('a best-effort region that fails is left out and logged; the others are pub
     assert.deepEqual(Object.keys(amis), ['us-east-1', 'us-west-2']);
     const warning = ctx.lines.find((line) => line.level === 40 && line.region === 'eu-west-1');
     assert.ok(warning, 'the failed region is logged as a warning');
+    assert.equal(ctx.warnings.length, 1);
+    assert.match(ctx.warnings[0]!, /best-effort region eu-west-1 left out/, 'and reported for the run summary');
 
     // A rerun retries the missing region only.
     const again = await awsUploader.upload(await rerunContext(world, ctx, aws));

@@ -91,6 +91,7 @@ describe('GCP upload step against the GCS and GCE fakes', () => {
       config,
       log: createLogger({ level: 'silent' }),
       signal: new AbortController().signal,
+      warnings: [],
       journal: await openJournal(store, UID, 'gcp'),
       store,
     };

@@ -39,6 +39,7 @@ async function context(dir: string, csps: Csp[], images: Partial<Record<Csp, str
     extend: false,
     log,
     signal: new AbortController().signal,
+    warnings: [],
     store: new FileStore(join(dir, 'bucket')),
     signer: () => resolveSigner(config, log),
     toolVersion: '0.0.0-test',

@@ -30,7 +30,15 @@ export async function startRun(flags: PipelineFlags): Promise<RunContext> {
 export async function runPipeline(flags: PipelineFlags): Promise<void> {
   const ctx = await startRun(flags);
   await runStages(ctx, STAGES);
+  logSummary(ctx);
   process.stdout.write(formatLookupTable(ctx.table!));
+}
+
+/** The end of a run in one place: what was published, and what was left out or needs a look. */
+export function logSummary(ctx: RunContext): void {
+  for (const warning of ctx.warnings) ctx.log.warn(warning);
+  const verb = ctx.dryRun ? 'planned' : 'published';
+  ctx.log.info({ uid: ctx.uid, table: ctx.table, warnings: ctx.warnings.length }, `${verb} ${ctx.uid}${ctx.warnings.length ? ` with ${ctx.warnings.length} warnings` : ''}`);
 }
 
 /** The split commands run a slice of the same stage list. */

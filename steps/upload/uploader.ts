@@ -15,6 +15,8 @@ export interface UploadContext {
   readonly config: Config;
   readonly log: Logger;
   readonly signal: AbortSignal;
+  /** Things the run summary must tell (e.g. a best-effort region left out); the step logs them too. */
+  readonly warnings: string[];
   /** Scoped to this csp; use it through `resumable()` so that every cloud write is idempotent. */
   readonly journal: Journal;
   /** The publication store (the qemu step publishes its raw image there). */

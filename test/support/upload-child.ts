@@ -46,6 +46,7 @@ async function runOnce(input: ChildRun, index: number): Promise<ChildOutcome> {
       config: configSchema.parse(input.config),
       log: createLogger({ pretty: false, level: 'debug' }).child({ run: index }),
       signal: new AbortController().signal,
+      warnings: [],
       journal: await openJournal(store, uid, input.csp),
       store,
     };

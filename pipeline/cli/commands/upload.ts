@@ -27,6 +27,7 @@ Example:
       const { csp } = flags;
       const ctx = await startRun({ ...flags, csp: [csp] });
       await runStages(ctx, stagesNamed('resolve', 'build', 'upload'));
+      for (const warning of ctx.warnings) ctx.log.warn(warning);
       await writeResult(flags.out, { uid: ctx.uid, commit: ctx.commit, csp, reference: ctx.references[csp] });
       process.stdout.write(`${JSON.stringify(ctx.references[csp])}\n`);
     });

@@ -45,6 +45,7 @@ async function publish(step: AwsStep): Promise<Record<string, string>> {
     } catch (error) {
       if (!region.bestEffort || error instanceof AbortedError) throw error;
       skipped.push(region.name);
+      ctx.warnings.push(`aws: best-effort region ${region.name} left out: ${(error as Error).message}`);
       ctx.log.warn({ region: region.name, err: error }, 'best-effort region failed; it is left out of the lookup table');
     }
   });

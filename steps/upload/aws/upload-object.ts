@@ -1,3 +1,4 @@
+import { createProgress } from '../../../pipeline/progress.js';
 import { resumable } from '../../../pipeline/journal.js';
 import type { AwsStep } from './aws-step.js';
 import { importObjectKey } from './names.js';
@@ -26,17 +27,17 @@ export async function uploadImportObject(step: AwsStep): Promise<ImportObject> {
     create: async () => {
       const log = ctx.log.child({ bucket: step.config.import.bucket, key });
       log.info({ bytes: ctx.image.size }, 'uploading the raw image to the import bucket');
-      let reported = 0;
-      await store.upload(key, ctx.image.path, {
-        contentType: 'application/octet-stream',
-        metadata: { uid: ctx.uid, commit: ctx.commit },
-        signal: ctx.signal,
-        onProgress: (sent, total) => {
-          const percent = Math.floor((sent / Math.max(total, 1)) * 10) * 10;
-          if (percent > reported) log.info({ percent }, 'uploading');
-          reported = Math.max(reported, percent);
-        },
-      });
+      const progress = createProgress(log, 'aws raw image', ctx.image.size);
+      try {
+        await store.upload(key, ctx.image.path, {
+          contentType: 'application/octet-stream',
+          metadata: { uid: ctx.uid, commit: ctx.commit },
+          signal: ctx.signal,
+          onProgress: progress.update,
+        });
+      } finally {
+        progress.done();
+      }
       log.info('uploaded the raw image');
       return { key, size: ctx.image.size };
     },

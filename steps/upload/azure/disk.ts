@@ -1,4 +1,5 @@
 import { resumable } from '../../../pipeline/journal.js';
+import { createProgress } from '../../../pipeline/progress.js';
 import type { AzureSecurityType } from '../../../config/azure.js';
 import { arm, getIfExists, lroOptions, type AzureRun } from './arm.js';
 import { uploadPages, type PageUploadProgress } from './page-upload.js';
@@ -10,7 +11,6 @@ export interface UploadedDisk {
   sizeBytes: number;
 }
 
-const PROGRESS_EVERY_MS = 10_000;
 
 /** The temporary managed disk the image is uploaded into, one per security type, named after the gallery version. */
 export function diskName(type: AzureSecurityType, galleryVersion: string): string {
@@ -51,15 +51,18 @@ export async function uploadDisk(run: AzureRun, type: AzureSecurityType, name: s
         const access = await arm(`opening disk ${name} for upload`, () =>
           compute.disks.grantAccess(config.resourceGroup, name, { access: 'Write', durationInSeconds: Math.ceil(config.timeouts.diskUploadMinutes * 60) }, lroOptions(run)),
         );
+        // Progress counts skipped zero ranges too: they are work done, and make the ETA honest for sparse images.
+        const progress = createProgress(log, `azure ${type} disk`, source.size);
         try {
           const sent = await uploadPages(source, access.accessSAS!, {
             concurrency: config.upload.concurrency,
             maxTries: config.upload.maxTries,
             signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(config.timeouts.diskUploadMinutes * 60_000)]),
-            onProgress: throttled(PROGRESS_EVERY_MS, (progress: PageUploadProgress) => log.info(progress, 'uploading the disk')),
+            onProgress: ({ sentBytes, skippedBytes }: PageUploadProgress) => progress.update(sentBytes + skippedBytes),
           });
           log.info(sent, 'disk uploaded');
         } finally {
+          progress.done();
           await arm(`closing disk ${name} after upload`, () => compute.disks.revokeAccess(config.resourceGroup, name, lroOptions(run)));
         }
         return { id: disk.id!, name, sizeBytes: source.size };
@@ -81,15 +84,4 @@ export async function deleteDisk(run: AzureRun, name: string): Promise<void> {
   }
   run.ctx.log.info({ disk: name }, 'deleting the temporary disk');
   await arm(`deleting disk ${name}`, () => compute.disks.delete(config.resourceGroup, name, lroOptions(run)));
-}
-
-/** Calls `report` at most once per `ms`, so a multi-GiB upload logs progress without flooding. */
-function throttled<T>(ms: number, report: (value: T) => void): (value: T) => void {
-  let last = 0;
-  return (value) => {
-    const now = Date.now();
-    if (now - last < ms) return;
-    last = now;
-    report(value);
-  };
 }
