@@ -3,14 +3,13 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import type { z } from 'zod';
+import { InputError } from '../pipeline/errors.js';
 import { configSchema, type Config } from './schema.js';
 
 /** The embedded default: a file:// store in the working directory and the qemu target; no cloud account needed. */
 export const DEFAULT_CONFIG = fileURLToPath(new URL('../../config/local.yaml', import.meta.url));
 
-export class ConfigError extends Error {
-  readonly exitCode = 2;
-}
+export class ConfigError extends InputError {}
 
 export interface LoadedConfig {
   config: Config;

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { InputError } from '../pipeline/errors.js';
 
 /**
  * A secret is never written into a config file. It is either `env:NAME` (read from the environment when it is
@@ -15,9 +16,7 @@ export const secretRef = z
 
 export type SecretRef = z.infer<typeof secretRef>;
 
-export class SecretError extends Error {
-  readonly exitCode = 2;
-}
+export class SecretError extends InputError {}
 
 /** Reads the secret a reference names. The error names the reference, never the value. */
 export async function resolveSecret(ref: SecretRef): Promise<string> {

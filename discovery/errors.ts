@@ -1,9 +1,9 @@
 /**
- * Errors of the consumer side. They carry the exit code the CLI uses (pipeline/cli/report-error.ts) without importing
- * the pipeline: 2 when the request cannot be answered as asked (bad input, no such version, no such entry), 1 when
- * fetching or trusting the answer failed.
+ * The base of every error osimage reports. It carries the exit code the CLI uses (pipeline/cli/report-error.ts) and a
+ * hint that says what to do. It lives here, in the lowest layer, so that the pipeline can share it while discovery
+ * imports nothing from the pipeline.
  */
-export class DiscoveryError extends Error {
+export class OsimageError extends Error {
   readonly exitCode: number = 1;
   constructor(
     message: string,
@@ -14,6 +14,12 @@ export class DiscoveryError extends Error {
     this.name = new.target.name;
   }
 }
+
+/**
+ * Errors of the consumer side: 2 when the request cannot be answered as asked (bad input, no such version, no such
+ * entry), 1 when fetching or trusting the answer failed.
+ */
+export class DiscoveryError extends OsimageError {}
 
 /** The request names something that is not there, or asks in a way that cannot be answered. Exit 2. */
 export class DiscoveryInputError extends DiscoveryError {

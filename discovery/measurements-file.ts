@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { DiscoveryError } from './errors.js';
 import { CSPS, type Csp } from './version.js';
 
 /** One PCR's expected value: lower-case hex SHA-256, and whether a mismatch only warns. */
@@ -14,9 +15,7 @@ export interface MeasurementsFile {
   measurements: Record<number, Measurement>;
 }
 
-export class MeasurementsFormatError extends Error {
-  readonly exitCode = 1;
-}
+export class MeasurementsFormatError extends DiscoveryError {}
 
 /** Writes the file in the one canonical form, PCRs in ascending order, so equal content gives equal bytes. */
 export function formatMeasurements(file: MeasurementsFile): string {

@@ -1,3 +1,5 @@
+import { OsimageError } from './errors.js';
+
 /**
  * Versions and image version uids (DESIGN.md "Words"). This is part of the consumer contract, so it lives in
  * discovery/, which the pipeline may import but which never imports the pipeline.
@@ -16,8 +18,8 @@ export interface Version {
 }
 
 /** Bad version, commit or uid: exit 2 like every input error. */
-export class VersionError extends Error {
-  readonly exitCode = 2;
+export class VersionError extends OsimageError {
+  override readonly exitCode = 2;
 }
 
 const VERSION = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(.*))?$/;

@@ -1,3 +1,4 @@
+import { DiscoveryError } from './errors.js';
 import { isRelease, parseUid, type Version } from './version.js';
 
 /**
@@ -9,9 +10,7 @@ export interface VersionsIndex {
   pseudo: string[];
 }
 
-export class VersionsIndexError extends Error {
-  readonly exitCode = 1;
-}
+export class VersionsIndexError extends DiscoveryError {}
 
 export const EMPTY_INDEX: VersionsIndex = { releases: [], pseudo: [] };
 

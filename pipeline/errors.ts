@@ -1,18 +1,10 @@
+import { OsimageError } from '../discovery/errors.js';
+
 /**
- * Errors carry the process exit code the CLI uses (DESIGN.md): 1 failure, 2 bad input, 3 conflict.
- * `hint` says what to do about it; the CLI prints it under the message.
+ * Errors carry the process exit code the CLI uses (DESIGN.md): 1 failure, 2 bad input, 3 conflict; `hint` says what
+ * to do about it, and the CLI prints it under the message.
  */
-export class OsimageError extends Error {
-  readonly exitCode: number = 1;
-  constructor(
-    message: string,
-    readonly hint?: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export { OsimageError };
 
 /** Bad input: a flag, a version, a config file, a lookup table. Exit 2. */
 export class InputError extends OsimageError {
