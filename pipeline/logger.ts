@@ -26,6 +26,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level,
     redact,
     base: undefined,
-    transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } },
+    transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'HH:MM:ss', ignore: 'pid,hostname', singleLine: true } },
   });
 }
