@@ -53,7 +53,8 @@ test('on a terminal, bars are redrawn in place at most every interval', () => {
   const clock = fakeClock();
   const { log, lines } = memoryLog();
   const { stream, writes } = fakeTerminal();
-  const options = { stream, now: clock.now, intervalMs: 100 };
+  // interactive is explicit: the default also asks that CI be unset, and the tests run in CI too.
+  const options = { stream, now: clock.now, intervalMs: 100, interactive: true };
   const aws = createProgress(log, 'aws', 10 * MiB, options);
   const gcp = createProgress(log, 'gcp image', 20 * MiB, options);
   assert.equal(writes.length, 2, 'each new bar is drawn at once');
@@ -88,4 +89,19 @@ test('figures are formatted for people', () => {
     'qemu [######..................]  25%  25.0 MiB / 100.0 MiB  5.0 MiB/s  ETA 0:15',
   );
   assert.equal(formatBar('x', 0, 100, 0, undefined), 'x [........................]   0%  0 B / 100 B  0 B/s  ETA --:--');
+});
+
+test('bars only on a terminal outside CI; log lines otherwise', () => {
+  const { log, lines } = memoryLog();
+  const { stream, writes } = fakeTerminal();
+  const saved = process.env.CI;
+  try {
+    process.env.CI = 'true';
+    createProgress(log, 'in ci', MiB, { stream }).done();
+    assert.equal(writes.length, 0);
+    assert.equal(lines.length, 1);
+  } finally {
+    if (saved === undefined) delete process.env.CI;
+    else process.env.CI = saved;
+  }
 });
