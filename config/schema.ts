@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { awsConfig } from './aws.js';
 import { azureConfig } from './azure.js';
 import { gcpConfig } from './gcp.js';
+import { publicBaseUrl, repository } from './discovery-settings.js';
 import { measureConfig } from './measure.js';
 import { qemuConfig } from './qemu.js';
 import { signingConfig } from './signing.js';
@@ -20,11 +21,8 @@ const storeConfig = z.strictObject({
 
 export const configSchema = z.strictObject({
   store: storeConfig,
-  publicBaseUrl: z
-    .string()
-    .regex(/^(https?|file):\/\//, 'expected an https:// (or file://) URL')
-    .describe('the URL consumers read the store from; QEMU image URLs are built from it'),
-  repository: z.url().optional().describe('discovery reads lookup tables from this user-managed repository instead of publicBaseUrl'),
+  publicBaseUrl,
+  repository,
   stateDir: z.string().min(1).default('.osimage/state').describe('local state: the journal and the development key'),
   journal: z.enum(['local', 'store']).default('local').describe('keep the journal on disk or in the store'),
   concurrency: z.strictObject({ clouds: z.int().min(1).max(16).default(4) }).prefault({}),

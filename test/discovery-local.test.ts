@@ -90,6 +90,13 @@ describe('discovery of a local run', () => {
     writeFiles(work, { 'release.yaml': `store:\n  url: file://.osimage/bucket\npublicBaseUrl: file://.osimage/bucket\nsigning: { development: true }\nrepository: ${pathToFileURL(repository).href}\n` });
     const result = await cli(['lookup', 'v2.2.0', '--csp', 'aws', '--region', 'us-east-1', '--config', 'release.yaml']);
     assert.equal(result.stdout, `${TABLE.aws['us-east-1']}\n`, result.stderr);
+    // A consumer's own config needs nothing but the repository.
+    writeFiles(work, { 'consumer.yaml': `repository: ${pathToFileURL(repository).href}\n` });
+    const consumer = await cli(['lookup', 'v2.2.0', '--csp', 'aws', '--region', 'us-east-1', '--config', 'consumer.yaml']);
+    assert.equal(consumer.stdout, `${TABLE.aws['us-east-1']}\n`, consumer.stderr);
+    const measurements = await cli(['measurements', 'v2.2.0', '--csp', 'aws', '--insecure', '--config', 'consumer.yaml']);
+    assert.equal(measurements.code, 2, 'measurements come from the publisher, which a repository-only config does not name');
+    assert.match(measurements.stderr, /no URL to read measurements from/);
     const broken = await cli(['lookup', 'v2.2.0', '--csp', 'qemu', '--config', 'missing.yaml']);
     assert.equal(broken.code, 2);
     assert.match(broken.stderr, /cannot read the config file missing.yaml/);

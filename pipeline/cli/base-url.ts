@@ -23,7 +23,14 @@ export async function resolveBaseUrl(options: SourceOptions, reads: 'tables' | '
   if (fromFlag !== undefined) return fromFlag;
   const fromEnv = (useRepository && env.OSIMAGE_REPOSITORY) || env.OSIMAGE_BASE_URL;
   if (fromEnv) return fromEnv;
-  const { loadConfig } = await import('../../config/load.js');
-  const { config } = await loadConfig(options.config);
-  return (useRepository ? config.repository : undefined) ?? config.publicBaseUrl;
+  const { loadDiscoverySettings } = await import('../../config/discovery-settings.js');
+  const settings = await loadDiscoverySettings(options.config);
+  const fromConfig = (useRepository ? settings.repository : undefined) ?? settings.publicBaseUrl;
+  if (fromConfig === undefined) {
+    throw new InputError(
+      `no URL to read ${reads === 'tables' ? 'lookup tables' : 'measurements'} from`,
+      `give --base-url, set OSIMAGE_BASE_URL, or put publicBaseUrl${useRepository ? ' or repository' : ''} in the config`,
+    );
+  }
+  return fromConfig;
 }
