@@ -25,6 +25,19 @@ async function runCommander(argv: string[]): Promise<number> {
   const program = new Command('osimage')
     .description('Publish a confidential-computing OS release to the clouds, and discover it again.')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Results go to stdout, logs to stderr. Exit codes: 0 ok, 1 failure, 2 bad input, 3 conflict (a published release).
+
+Get started (no cloud account: publishes a sample image into .osimage/bucket):
+  $ osimage run --version v0.1.0-pre-local --commit $(git rev-parse HEAD)
+  $ osimage lookup v0.1.0-pre-local-$(git rev-parse HEAD) --csp qemu
+
+A release: copy config/release.example.yaml, then
+  $ osimage config validate release.yaml
+  $ osimage run --config release.yaml --version v2.2.0 --commit $(git rev-parse HEAD) --dry-run`,
+    )
     .exitOverride();
   for (const register of commands) register(program);
   try {
