@@ -84,6 +84,18 @@ describe('sparse tar.gz of a raw image', () => {
     });
   }
 
+  it('reports progress over the data it archives, ending at the data bytes', async () => {
+    const image = join(dir, 'progress.raw');
+    await makeImage(image, 8 * MiB, [{ offset: 0, length: 3 * MiB }, { offset: 6 * MiB, length: 100_000 }]);
+    const map = await scanSparseMap(image);
+    const data = map.regions.reduce((sum, region) => sum + region.length, 0);
+    const reports: number[] = [];
+    await pipeline(sparseTarGzStream(image, map, { onProgress: (bytes) => reports.push(bytes) }), createWriteStream(join(dir, 'progress.tar.gz')));
+    assert.ok(reports.length > 1, 'more than one report for a multi-MiB image');
+    assert.deepEqual([...reports].sort((a, b) => a - b), reports, 'progress never goes back');
+    assert.equal(reports.at(-1), data);
+  });
+
   it('pads the image with a trailing hole to the requested size, at no cost in the archive', async () => {
     const image = join(dir, 'padded.raw');
     const original = await makeImage(image, 2 * MiB, [{ offset: 2 * MiB - 4096, length: 4096 }]);

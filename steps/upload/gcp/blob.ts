@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { RawImage } from '../../../pipeline/context.js';
 import type { Logger } from '../../../pipeline/logger.js';
+import { createProgress } from '../../../pipeline/progress.js';
 import { scanSparseMap, sparseTarGzStream } from './sparse-tar.js';
 
 /** The tar.gz GCE imports the image from, in the configured bucket. It is deleted once the image exists. */
@@ -77,11 +78,16 @@ export async function uploadBlob(storage: Storage, options: UploadBlobOptions): 
   // The session is started here rather than by createWriteStream: storage 7 drops useAuthWithCustomEndpoint on that
   // path, so a custom endpoint would get an unauthenticated POST. The session URI itself needs no token.
   const [uri] = await file.createResumableUpload({ metadata });
-  await pipeline(
-    sparseTarGzStream(image.path, map, { entryName: 'disk.raw', paddedSize: options.diskSize, signal }),
-    file.createWriteStream({ uri, resumable: true, chunkSize: CHUNK_SIZE, validation: 'crc32c', metadata }),
-    { signal },
-  );
+  const progress = createProgress(log, 'gcp image archive', dataBytes);
+  try {
+    await pipeline(
+      sparseTarGzStream(image.path, map, { entryName: 'disk.raw', paddedSize: options.diskSize, signal, onProgress: progress.update }),
+      file.createWriteStream({ uri, resumable: true, chunkSize: CHUNK_SIZE, validation: 'crc32c', metadata }),
+      { signal },
+    );
+  } finally {
+    progress.done();
+  }
   const [stored] = await file.getMetadata();
   const record: BlobRecord = { bucket, object, generation: String(stored.generation), size: Number(stored.size) };
   log.info({ bucket, object, bytes: record.size, seconds: Math.round((Date.now() - started) / 1000) }, 'uploaded the image archive');

@@ -39,6 +39,8 @@ export interface SparseTarOptions {
   /** Extract to this size (≥ the file's): the extra bytes are a trailing hole, free in the archive. */
   paddedSize?: number;
   signal?: AbortSignal;
+  /** Called with the image bytes archived so far (data regions only; holes cost nothing). */
+  onProgress?: (dataBytes: number) => void;
 }
 
 /** Reads the image once and returns where its non-zero data lies. */
@@ -93,7 +95,12 @@ async function* tarBytes(path: string, map: SparseMap, options: SparseTarOptions
   yield* headerBlocks(options.entryName ?? basename(path), entries, stored, map.size, new Date(0));
   const file = await open(path, 'r');
   try {
-    yield* regionBytes(file, map.regions, options.signal);
+    let archived = 0;
+    for await (const chunk of regionBytes(file, map.regions, options.signal)) {
+      archived += chunk.length;
+      options.onProgress?.(archived);
+      yield chunk;
+    }
   } finally {
     await file.close();
   }
