@@ -1,4 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
+import { writeAboveProgress } from './progress.js';
 
 export type { Logger };
 
@@ -22,10 +24,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const pretty = options.pretty ?? (process.stderr.isTTY === true && !process.env.CI);
   const redact = { paths: REDACT, censor: '[redacted]' };
   if (!pretty) return pino({ level, redact, base: undefined }, pino.destination({ fd: 2, sync: true }));
-  return pino({
-    level,
-    redact,
-    base: undefined,
-    transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'HH:MM:ss', ignore: 'pid,hostname', singleLine: true } },
-  });
+  // In process rather than as a transport, so that log lines and upload bars share the terminal without overwriting
+  // each other. pino-pretty is loaded only for a terminal.
+  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+  const prettify = prettyFactory({ colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname', singleLine: true });
+  return pino({ level, redact, base: undefined }, { write: (line: string) => writeAboveProgress(process.stderr, prettify(line)) });
 }

@@ -151,6 +151,14 @@ class Board {
     };
   }
 
+  /** A log line goes above the bars: clear the block, write the line, draw the bars again below it. */
+  writeAbove(text: string): void {
+    const clear = this.drawnLines > 0 ? `\x1b[${this.drawnLines}A\x1b[0J` : '';
+    this.stream.write(`${clear}${text}`);
+    this.drawnLines = 0;
+    if (this.bars.length > 0) this.draw(true);
+  }
+
   private draw(force: boolean): void {
     const at = this.now();
     if (!force && at - this.lastDraw < this.interval) return;
@@ -176,4 +184,14 @@ function boardFor(stream: ProgressStream, now: () => number, interval: number): 
     boards.set(stream, board);
   }
   return board;
+}
+
+/**
+ * How the terminal logger writes: a log line printed while bars are live would otherwise land inside the block the
+ * bars redraw, and be overwritten.
+ */
+export function writeAboveProgress(stream: ProgressStream, text: string): void {
+  const board = boards.get(stream);
+  if (board) board.writeAbove(text);
+  else stream.write(text);
 }

@@ -47,7 +47,7 @@ export const publishStage: Stage = {
     });
     await addToVersionsIndex(ctx);
     await journal.record(INDEX_RECORD, true);
-    ctx.log.info({ table: `${ctx.store.location}/${tableKey(ctx.uid)}` }, `published ${ctx.uid}`);
+    ctx.log.info({ table: `${ctx.store.location}/${tableKey(ctx.uid)}` }, `lookup table of ${ctx.uid} published`);
   },
 };
 

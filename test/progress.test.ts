@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { createProgress, formatBar, formatBytes, formatDuration } from '../pipeline/progress.js';
+import { createProgress, formatBar, formatBytes, formatDuration, writeAboveProgress } from '../pipeline/progress.js';
 
 const MiB = 1024 * 1024;
 
@@ -104,4 +104,20 @@ test('bars only on a terminal outside CI; log lines otherwise', () => {
     if (saved === undefined) delete process.env.CI;
     else process.env.CI = saved;
   }
+});
+
+test('a log line written while bars are live goes above them, and the bars are drawn again below', () => {
+  const clock = fakeClock();
+  const { log } = memoryLog();
+  const { stream, writes } = fakeTerminal();
+  const progress = createProgress(log, 'azure cvm disk', 10 * MiB, { stream, now: clock.now, intervalMs: 100, interactive: true });
+  writes.length = 0;
+  writeAboveProgress(stream, 'INFO: gcp: uploaded\n');
+  assert.equal(writes.length, 2);
+  assert.equal(writes[0], '\x1b[1A\x1b[0JINFO: gcp: uploaded\n', 'up over the one bar, clear it, then the line');
+  assert.ok(writes[1]!.includes(formatBar('azure cvm disk', 0, 10 * MiB, 0, undefined)), 'the bar again, below the line');
+  progress.done();
+  writes.length = 0;
+  writeAboveProgress(stream, 'INFO: done\n');
+  assert.deepEqual(writes, ['INFO: done\n'], 'with no live bars a line is just written');
 });
