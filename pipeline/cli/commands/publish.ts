@@ -19,7 +19,7 @@ Example:
   $ osimage publish --config release.yaml --version v2.2.0 --commit $(git rev-parse HEAD) --results results/`,
     )
     .action(async (flags: PipelineFlags & { results: string }) => {
-      const { startRun, stagesNamed } = await import('../run-pipeline.js');
+      const { logSummary, startRun, stagesNamed } = await import('../run-pipeline.js');
       const { runStages } = await import('../../run-stages.js');
       const { resolveInputs } = await import('../../inputs.js');
       const { loadResults } = await import('../../results.js');
@@ -29,6 +29,7 @@ Example:
       Object.assign(ctx.references, results.references);
       Object.assign(ctx.measurements, results.measurements);
       await runStages(ctx, stagesNamed('resolve', 'assemble', 'publish'));
+      logSummary(ctx);
       process.stdout.write(formatLookupTable(ctx.table!));
     });
 }
