@@ -10,7 +10,7 @@ const endpointUrl = z.url('expected a URL such as https://ec2.eu-west-1.amazonaw
 
 /** A region the AMI is published in. A plain string is a region that must succeed. */
 const regionEntry = z.union([
-  regionName.transform((name) => ({ name, bestEffort: false, ec2Endpoint: undefined })),
+  regionName.transform((name) => ({ name, bestEffort: false, ec2Endpoint: undefined, serviceQuotasEndpoint: undefined })),
   z.strictObject({
     name: regionName,
     bestEffort: z
@@ -18,6 +18,7 @@ const regionEntry = z.union([
       .default(false)
       .describe('may fail without failing the run; the region is then left out of the lookup table'),
     ec2Endpoint: endpointUrl.optional().describe('EC2 endpoint for this region, e.g. a sandbox or a local fake'),
+    serviceQuotasEndpoint: endpointUrl.optional().describe('Service Quotas endpoint for this region (the preflight reads the public-AMI quota)'),
   }),
 ]);
 
@@ -36,6 +37,7 @@ export const awsConfig = z
           .default('osimage-import/')
           .describe('key prefix of uploaded raw images in the import bucket'),
         s3Endpoint: endpointUrl.optional().describe('S3-compatible endpoint for the import bucket'),
+        iamEndpoint: endpointUrl.optional().describe('IAM endpoint (the preflight reads the VM Import role)'),
         forcePathStyle: z.boolean().default(false).describe('path-style S3 addressing, which most S3-compatible servers need'),
         checksums: z
           .boolean()

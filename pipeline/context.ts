@@ -3,6 +3,7 @@ import type { LookupTable } from '../discovery/lookup-table.js';
 import type { Config } from '../config/schema.js';
 import type { Journal } from './journal.js';
 import type { Logger } from './logger.js';
+import type { Readiness } from './readiness.js';
 import type { Signer } from './signing.js';
 import type { ObjectStore } from './store/object-store.js';
 
@@ -35,6 +36,8 @@ export interface RunContext {
   readonly signal: AbortSignal;
   /** What the run summary must tell besides the lookup table, e.g. a best-effort region left out. */
   readonly warnings: string[];
+  /** What the preflight checked and, in a dry run, what each cloud and the publication would write. */
+  readonly readiness: Readiness;
   readonly store: ObjectStore;
   /**
    * Signs the measurements and the lookup table; a run never publishes unsigned. Resolved on first use, so a CI job

@@ -5,6 +5,7 @@ import type { RunContext } from './context.js';
 import { InputError } from './errors.js';
 import type { Inputs } from './inputs.js';
 import { openJournal, type Journal } from './journal.js';
+import { Readiness } from './readiness.js';
 import type { Logger } from './logger.js';
 import { resolveSigner } from './signing.js';
 import { FileStore } from './store/file-store.js';
@@ -46,6 +47,7 @@ export async function createContext(inputs: Inputs, options: RunOptions): Promis
     log: options.log,
     signal: options.signal,
     warnings: [],
+    readiness: new Readiness(),
     store,
     journal,
     signer: once(() => resolveSigner(config, options.log)),
@@ -63,7 +65,7 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
 }
 
 /** The clouds with a config section, narrowed by --csp; asking for an unconfigured cloud is an error. */
-function selectClouds(config: Config, requested?: Csp[]): Csp[] {
+export function selectClouds(config: Config, requested?: Csp[]): Csp[] {
   const configured = CSPS.filter((csp) => (config as Record<string, unknown>)[csp] !== undefined);
   if (!requested || requested.length === 0) {
     if (configured.length === 0) throw new InputError('the config has no cloud section (aws, azure, gcp or qemu)');

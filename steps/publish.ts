@@ -34,7 +34,7 @@ export const publishStage: Stage = {
         signatureKey(tableKey(ctx.uid)),
         VERSIONS_KEY,
       ];
-      ctx.log.info({ store: ctx.store.location, writes }, `dry run: would publish ${writes.length} files`);
+      ctx.readiness.section('publish').writes = writes.map((key) => `put ${ctx.store.location}/${key}`);
       return;
     }
     const journal = await ctx.journal('run');

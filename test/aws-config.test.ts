@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { z } from 'zod';
 import { awsConfig } from '../config/aws.js';
@@ -41,22 +42,84 @@ before(async () => {
 });
 after(() => world.close());
 
-test('a dry run checks regions and bucket read-only and plans every write', async () => {
+test('a dry run plans every write; the preflight before it only reads', async () => {
   const ec2 = await startEc2(world);
   try {
     const ctx = await uploadContext(world, awsSection(world, ec2, { public: true }), `v2.3.0-pre-plan-${COMMIT}`);
+    const checks = await awsUploader.preflight(ctx);
+    assert.deepEqual(checks.filter((check) => !check.ok), []);
+    assert.deepEqual(checks.map((check) => check.what).slice(0, 6), [
+      'the AWS credentials work (DescribeRegions in us-east-1)',
+      'region us-east-1 exists and is enabled for the account',
+      'region us-west-2 exists and is enabled for the account',
+      'region eu-west-1 exists and is enabled for the account',
+      'the import bucket s3://import-bucket is in the import region us-east-1',
+      'the VM Import service role vmimport exists',
+    ]);
+    assert.ok(checks.some((check) => check.what === 'the public-AMI quota in eu-west-1 has room for this image (0 of 5 used)'));
     const plan = await awsUploader.plan(ctx);
     assert.deepEqual(plan.reference, { 'us-east-1': '<planned>', 'us-west-2': '<planned>', 'eu-west-1': '<planned>' });
-    assert.equal(plan.checks.length, 2);
     assert.ok(plan.writes.some((write) => write.startsWith('upload s3://import-bucket/osimage-import/v2.3.0-pre-plan-')));
     assert.equal(plan.writes.filter((write) => write.startsWith('CopyImage')).length, 2);
-    assert.deepEqual([...new Set(ec2.requests.map((request) => request.action))], ['DescribeRegions']);
-
-    const disabled = await uploadContext(world, awsSection(world, ec2, { regions: ['us-east-1', 'ap-east-1'] }), `v2.3.0-pre-plan-${COMMIT}`);
-    await assert.rejects(awsUploader.plan(disabled), /ap-east-1 is not enabled/);
-    const wrongBucket = await uploadContext(world, { ...awsSection(world, ec2), import: { ...awsSection(world, ec2).import, bucket: 'no-such-bucket' } }, `v2.3.0-pre-plan-${COMMIT}`);
-    await assert.rejects(awsUploader.plan(wrongBucket), /could not find the import bucket no-such-bucket/);
+    assert.deepEqual([...new Set(ec2.requests.map((request) => request.action))].sort(), ['DescribeImages', 'DescribeRegions', 'GetImageBlockPublicAccessState']);
   } finally {
+    await ec2.close();
+  }
+});
+
+test('the preflight runs every check and says the cause and the fix of each failure', async () => {
+  const ec2 = await startEc2(world, { blockPublicAccess: ['us-west-2'] });
+  world.account.roles.delete('vmimport');
+  world.account.publicAmiQuota['eu-west-1'] = 2;
+  try {
+    ec2.seedImage('eu-west-1', 'osimage-v1.0.0', { public: true });
+    ec2.seedImage('eu-west-1', 'osimage-v1.1.0', { public: true });
+    ec2.seedImage('eu-west-1', 'osimage-private', { public: false });
+    const section = awsSection(world, ec2, { public: true, regions: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-east-1', 'eu-west-l'] });
+    const ctx = await uploadContext(world, { ...section, import: { ...section.import, bucket: 'no-such-bucket' } }, `v2.3.0-pre-plan-${COMMIT}`);
+    const failed = (await awsUploader.preflight(ctx)).filter((check) => !check.ok);
+    assert.deepEqual(failed.map((check) => check.what), [
+      'region ap-east-1 exists and is enabled for the account',
+      'region eu-west-l exists and is enabled for the account',
+      'the import bucket s3://no-such-bucket is in the import region us-east-1',
+      'the VM Import service role vmimport exists',
+      'Image Block Public Access is off in us-west-2 (aws.public is true)',
+      'the public-AMI quota in eu-west-1 has room for this image',
+    ]);
+    const [optIn, typo, bucket, role, blocked, quota] = failed;
+    assert.match(optIn!.cause!, /opt-in region .* AuthFailure/);
+    assert.match(optIn!.fix!, /aws account enable-region --region-name ap-east-1/);
+    assert.match(typo!.fix!, /did you mean eu-west-1\?/);
+    assert.match(bucket!.cause!, /NoSuchBucket/);
+    assert.match(role!.fix!, /vm-import.*required-permissions|aws.import.roleName/);
+    assert.match(blocked!.fix!, /aws ec2 disable-image-block-public-access --region us-west-2/);
+    assert.match(quota!.cause!, /owns 2 public AMIs in eu-west-1 and the quota \(L-0E3CBAB9\) is 2/);
+    assert.ok(failed.every((check) => check.cause && check.fix));
+    const writes = ec2.requests.filter((request) => !/^(Describe|Get)/.test(request.action));
+    assert.deepEqual(writes, [], 'the preflight only reads');
+  } finally {
+    world.account.roles.add('vmimport');
+    delete world.account.publicAmiQuota['eu-west-1'];
+    await ec2.close();
+  }
+});
+
+test('without credentials the preflight says where the SDK looked and how to log in', async () => {
+  const ec2 = await startEc2(world);
+  const saved = { ...process.env };
+  try {
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) delete process.env[name];
+    process.env.AWS_CONFIG_FILE = join(world.dir, 'no-config');
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(world.dir, 'no-credentials');
+    process.env.AWS_EC2_METADATA_DISABLED = 'true';
+    const ctx = await uploadContext(world, awsSection(world, ec2), `v2.3.0-pre-plan-${COMMIT}`);
+    const checks = await awsUploader.preflight(ctx);
+    assert.equal(checks.length, 1, 'nothing else is asked without credentials');
+    assert.equal(checks[0]!.ok, false);
+    assert.match(checks[0]!.cause!, /no AWS credentials found; the SDK tried: environment .*SSO, web identity/);
+    assert.match(checks[0]!.fix!, /aws sso login --profile NAME.*AWS_PROFILE/);
+  } finally {
+    process.env = saved;
     await ec2.close();
   }
 });

@@ -9,6 +9,7 @@ import { parseVersion } from '../discovery/version.js';
 import { openJournal } from '../pipeline/journal.js';
 import { FileStore } from '../pipeline/store/file-store.js';
 import type { UploadContext } from '../steps/upload/uploader.js';
+import { FakeAwsAccount } from './fakes/aws-account/server.js';
 import { FakeEc2, type FakeEc2Options } from './fakes/ec2/server.js';
 import { startS3Server, type S3Server } from './support/s3rver.js';
 
@@ -20,6 +21,8 @@ const MiB = 1024 * 1024;
 
 export interface AwsWorld {
   s3: S3Server;
+  /** IAM and Service Quotas for the preflight: vmimport exists, no quota applied (AWS's default of 5). */
+  account: FakeAwsAccount;
   dir: string;
   image: { path: string; size: number; sha256: string };
   close(): Promise<void>;
@@ -28,6 +31,7 @@ export interface AwsWorld {
 /** s3rver and a sparse raw image (1 MiB of data in 3 MiB) shared by the tests of a file. */
 export async function startAwsWorld(): Promise<AwsWorld> {
   const s3 = await startS3Server([BUCKET]);
+  const account = await FakeAwsAccount.start();
   // The SDK's default credential chain reads these, as it reads a CI role's in production.
   process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
@@ -38,9 +42,11 @@ export async function startAwsWorld(): Promise<AwsWorld> {
   const sha256 = createHash('sha256').update(await readFile(path)).digest('hex');
   return {
     s3,
+    account,
     dir,
     image: { path, size: 3 * MiB, sha256 },
     async close() {
+      await account.close();
       await s3.close();
       await rm(dir, { recursive: true, force: true });
     },
@@ -55,11 +61,12 @@ type AwsInput = NonNullable<ConfigInput['aws']>;
 
 /** The aws section a user would write to point the step at the local servers. */
 export function awsSection(world: AwsWorld, ec2: FakeEc2, overrides: Partial<AwsInput> = {}): AwsInput {
+  const endpoints = { ec2Endpoint: ec2.endpoint, serviceQuotasEndpoint: world.account.endpoint };
   const regions = (overrides.regions ?? ['us-east-1', 'us-west-2', 'eu-west-1']).map((region) =>
-    typeof region === 'string' ? { name: region, ec2Endpoint: ec2.endpoint } : { ec2Endpoint: ec2.endpoint, ...region },
+    typeof region === 'string' ? { name: region, ...endpoints } : { ...endpoints, ...region },
   );
   return {
-    import: { region: 'us-east-1', bucket: BUCKET, s3Endpoint: world.s3.endpoint, forcePathStyle: true, checksums: false },
+    import: { region: 'us-east-1', bucket: BUCKET, s3Endpoint: world.s3.endpoint, forcePathStyle: true, checksums: false, iamEndpoint: world.account.endpoint },
     timeouts: { pollSeconds: 0.01, importMinutes: 1, availableMinutes: 1 },
     ...overrides,
     regions,

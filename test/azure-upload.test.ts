@@ -52,6 +52,7 @@ before(async () => {
   const scenarios: Record<string, RunInput[]> = {
     dryRun: [plan('v9.9.9', join(world.dir, 'dry'))],
     missingGroup: [plan('v9.9.9', join(world.dir, 'dry'), { resourceGroup: 'nope' })],
+    unknownRegion: [plan('v9.9.9', join(world.dir, 'dry'), { targetRegions: [{ name: 'westeurope' }, { name: 'eastus3' }, { name: 'northeurop' }] })],
     release: [upload('v2.2.0', join(world.dir, 'release')), upload('v2.2.0', join(world.dir, 'release')), plan('v2.2.0', join(world.dir, 'release'))],
     throttled: [upload('v2.3.0', join(world.dir, 'throttled'), cvmOnly)],
     failedProvisioning: [upload('v2.4.0', join(world.dir, 'failed'), cvmOnly), upload('v2.4.0', join(world.dir, 'failed'), cvmOnly)],
@@ -85,14 +86,26 @@ test('a dry run reads the resource group, gallery and definitions, plans the wri
   assert.equal(world.arm.requests.filter((request) => !request.startsWith('GET ') && request.includes('9.9.9')).length, 0);
   // The dry run came first: had it made the gallery, the first upload would not have made it.
   assert.ok(runs.release![0]!.logs.some((line) => line.msg === 'creating the gallery'), 'the dry run made the gallery');
-  assert.match(dry!.result.checks.join('\n'), /resource group images .* is readable/);
+  const checks = dry!.result.checks as { what: string; ok: boolean }[];
+  assert.ok(checks.every((check) => check.ok), JSON.stringify(checks));
+  assert.match(checks.map((check) => check.what).join('\n'), /the Azure login can read resource group images in subscription .*\n.*gallery osimage_test is missing and will be created in westeurope/);
+  assert.ok(checks.some((check) => check.what === 'the gallery location and target regions are locations of the subscription: westeurope'));
   assert.ok(dry!.result.writes.includes('create gallery osimage_test in westeurope'));
   assert.ok(dry!.result.writes.some((write: string) => /^upload 67108864 bytes into disk osimage-cvm-9\.9\.9/.test(write)));
   assert.deepEqual(dry!.result.reference, { cvm: `${GALLERY}/images/os-cvm/versions/9.9.9`, trustedlaunch: `${GALLERY}/images/os-tl/versions/9.9.9` });
 
   const [missing] = runs.missingGroup!;
   assert.equal(missing!.code, 1);
-  assert.match(missing!.error!, /reading resource group nope failed: HTTP 404 ResourceGroupNotFound/);
+  assert.match(missing!.error!, /resource group nope .*: ResourceGroupNotFound.*\(fix: check azure.subscriptionId and azure.resourceGroup/);
+  assert.equal(missing!.result.checks.length, 1, 'nothing else is asked of a group that cannot be read');
+});
+
+test('the preflight checks every region against the subscription, with a did-you-mean', () => {
+  const [run] = runs.unknownRegion!;
+  assert.equal(run!.code, 1);
+  const failed = (run!.result.checks as { what: string; ok: boolean; fix: string }[]).filter((check) => !check.ok);
+  assert.deepEqual(failed.map((check) => check.what), ['region eastus3 is a location of the subscription', 'region northeurop is a location of the subscription']);
+  assert.match(failed[1]!.fix, /did you mean northeurope\?/);
 });
 
 test('a release becomes a CVM and a Trusted Launch version from a sparse upload; a rerun reuses them', async () => {

@@ -157,7 +157,7 @@ describe('GCP upload step against the GCS and GCE fakes', () => {
     assert.equal(gce.image(PROJECT, gce.imageNames(PROJECT)[0]!)?.status, 'FAILED');
     const plan = await (await loadUploader('gcp')).plan(await context());
     assert.match(plan.writes.join('\n'), /images\.delete .*failed\)\n.*images\.insert/);
-    assert.ok(plan.checks.some((check) => /reuse gs:.*packed from this image/.test(check)), plan.checks.join('\n'));
+    assert.ok(plan.checks.some((check) => check.ok && /packed from this image by an earlier run, will be reused/.test(check.what)), JSON.stringify(plan.checks));
     await upload();
     assertOneGoodImage();
     assert.equal(gce.count('POST', INSERTS), 2, 'imported again');
@@ -234,29 +234,38 @@ describe('GCP upload step against the GCS and GCE fakes', () => {
 
   it('plans without writing: checks, then the writes a run would make; after a run, nothing but reuse', async () => {
     const uploader = await loadUploader('gcp');
+    const checks = await uploader.preflight(await context());
+    assert.deepEqual(checks.map((check) => [check.ok, check.what]), [
+      [true, 'Google credentials are found (gcp.accessToken)'],
+      [true, `the GCS bucket gs://${BUCKET} exists`],
+      [true, `the Compute API of project ${PROJECT} answers these credentials`],
+    ]);
     const plan = await uploader.plan(await context());
-    assert.ok(plan.checks.some((check) => check.includes(`gs://${BUCKET}`)));
-    assert.ok(plan.checks.some((check) => check.includes('is free')));
+    assert.ok(plan.checks.some((check) => check.what.includes('is free')));
     assert.equal(plan.writes.length, 4, plan.writes.join('\n'));
     assert.match(plan.writes.join('\n'), /upload gs:.*\n.*images.insert.*SEV_SNP_CAPABLE.*\n.*setIamPolicy.*\n.*delete gs:/);
     assert.deepEqual([...gcs.requests, ...gce.requests].filter((line) => !line.startsWith('GET ')), []);
     await upload();
     const replan = await uploader.plan(await context());
     assert.deepEqual(replan.writes, []);
-    assert.ok(replan.checks.some((check) => check.includes('will be reused')));
+    assert.ok(replan.checks.some((check) => check.what.includes('will be reused')));
     assert.deepEqual(replan.reference, plan.reference);
   });
 
-  it('says clearly when the bucket or the config section is missing, or the token is not set', async () => {
+  it('the preflight says clearly when the bucket or the project is missing, or the token is not set', async () => {
     const uploader = await loadUploader('gcp');
-    await assert.rejects(uploader.plan(await context({ bucket: 'no-such-bucket' })), (error: Error & { exitCode?: number }) =>
-      error.exitCode === 2 && /no-such-bucket.*does not exist/.test(error.message),
-    );
+    const missing = await uploader.preflight(await context({ bucket: 'no-such-bucket', project: 'no-such-project' }));
+    const failed = missing.filter((check) => !check.ok);
+    assert.deepEqual(failed.map((check) => check.what), ['the GCS bucket gs://no-such-bucket exists', 'the Compute API of project no-such-project answers these credentials']);
+    assert.match(failed[0]!.fix!, /gcloud storage buckets create gs:\/\/no-such-bucket/);
     const ctx = await context();
     await assert.rejects(uploader.upload({ ...ctx, config: { ...ctx.config, gcp: undefined } }), /no gcp: section/);
-    await assert.rejects(uploader.plan(await context({ accessToken: 'env:OSIMAGE_TEST_GCP_UNSET' })), (error: Error) =>
-      /OSIMAGE_TEST_GCP_UNSET/.test(error.message) && !error.message.includes(TOKEN),
-    );
+    const unset = await uploader.preflight(await context({ accessToken: 'env:OSIMAGE_TEST_GCP_UNSET' }));
+    assert.equal(unset.length, 1, 'nothing else is asked without credentials');
+    assert.equal(unset[0]!.ok, false);
+    assert.match(unset[0]!.cause!, /OSIMAGE_TEST_GCP_UNSET/);
+    assert.ok(!JSON.stringify(unset).includes(TOKEN));
+    assert.deepEqual([...gcs.requests, ...gce.requests].filter((line) => !line.startsWith('GET ')), [], 'the preflight only reads');
   });
 
   it('sends only the configured security types, family-less when none is set', async () => {

@@ -10,6 +10,7 @@ import { parseMeasurements } from '../discovery/measurements-file.js';
 import { verifySignature } from '../discovery/signature.js';
 import { parseVersion, type Csp } from '../discovery/version.js';
 import type { RunContext } from '../pipeline/context.js';
+import { Readiness } from '../pipeline/readiness.js';
 import { resolveSigner } from '../pipeline/signing.js';
 import { FileStore } from '../pipeline/store/file-store.js';
 import { writeSampleImage } from '../scripts/make-sample-image.js';
@@ -40,6 +41,7 @@ async function context(dir: string, csps: Csp[], images: Partial<Record<Csp, str
     log,
     signal: new AbortController().signal,
     warnings: [],
+    readiness: new Readiness(),
     store: new FileStore(join(dir, 'bucket')),
     signer: () => resolveSigner(config, log),
     toolVersion: '0.0.0-test',

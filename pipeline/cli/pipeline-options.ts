@@ -37,6 +37,16 @@ export const extendOption = () =>
 export const dryRunOption = () =>
   new Option('--dry-run', 'run local stages and read-only cloud checks, print the plan, write nothing remote');
 
+/** `--output text|json` and its short form `--json`, on every command that prints a result. */
+export const outputOptions = () => [
+  new Option('--output <format>', 'how the result is printed on stdout').choices(['text', 'json']).default('text'),
+  new Option('--json', 'the same as --output json'),
+];
+
+export function outputFormat(flags: { output?: string; json?: boolean }): 'text' | 'json' {
+  return flags.json || flags.output === 'json' ? 'json' : 'text';
+}
+
 export function parseCsp(value: string): Csp {
   if (!(CSPS as readonly string[]).includes(value)) throw new InputError(`unknown cloud "${value}": expected one of ${CSPS.join(', ')}`);
   return value as Csp;

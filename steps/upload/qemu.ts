@@ -7,6 +7,11 @@ import type { Uploader, UploadContext } from './uploader.js';
 export const qemuUploader: Uploader<string> = {
   csp: 'qemu',
 
+  /** The store, where the raw image goes, is checked for every run (pipeline/readiness.ts). */
+  async preflight() {
+    return [];
+  },
+
   async plan(ctx) {
     const key = rawKey(ctx);
     return {

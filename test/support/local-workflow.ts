@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { writeSampleImage } from '../../scripts/make-sample-image.js';
 import { S3Store } from '../../pipeline/store/s3-store.js';
 import { OSIMAGE } from './cli.js';
+import { FakeAwsAccount } from '../fakes/aws-account/server.js';
 import { FakeEc2 } from '../fakes/ec2/server.js';
 import { startMotoServer } from './moto.js';
 import type { S3Server } from './s3rver.js';
@@ -15,16 +16,21 @@ import { workdir } from './workdir.js';
 export interface LocalClouds {
   s3: S3Server;
   ec2: FakeEc2;
+  /** IAM and Service Quotas, which the preflight reads. */
+  account: FakeAwsAccount;
   close(): Promise<void>;
 }
 
 export async function startLocalClouds(): Promise<LocalClouds> {
   const s3 = await startMotoServer(['releases', 'import-bucket']);
   const ec2 = await FakeEc2.start({ s3: { endpoint: s3.endpoint, credentials: s3.credentials }, importPolls: 1, imagePolls: 1 });
+  const account = await FakeAwsAccount.start();
   return {
     s3,
     ec2,
+    account,
     async close() {
+      await account.close();
       await ec2.close();
       await s3.close();
     },
@@ -36,8 +42,8 @@ export async function startLocalClouds(): Promise<LocalClouds> {
  * A leg for another cloud is one more entry here once its fake exists.
  */
 export const LEGS: Record<string, (clouds: LocalClouds) => string> = {
-  aws: ({ s3, ec2 }) =>
-    `aws:\n  import: { region: us-east-1, bucket: import-bucket, s3Endpoint: ${s3.endpoint}, forcePathStyle: true }\n` +
+  aws: ({ s3, ec2, account }) =>
+    `aws:\n  import: { region: us-east-1, bucket: import-bucket, s3Endpoint: ${s3.endpoint}, forcePathStyle: true, iamEndpoint: ${account.endpoint} }\n` +
     `  regions: [{ name: us-east-1, ec2Endpoint: ${ec2.endpoint} }, { name: us-west-2, ec2Endpoint: ${ec2.endpoint} }]\n` +
     '  timeouts: { pollSeconds: 0.01, importMinutes: 1, availableMinutes: 1 }',
   qemu: () => 'qemu: {}',

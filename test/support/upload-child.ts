@@ -3,7 +3,7 @@
  * by the real schema, the real file journal, JSON logs on stderr, the result as JSON on stdout. Tests that serve a
  * fake cloud over https with a test CA start it with NODE_EXTRA_CA_CERTS, which Node reads only at start-up.
  *
- * argv[2]: JSON array of runs { mode: 'plan' | 'upload', csp, config, version, commit, image, stateDir }, made one
+ * argv[2]: JSON array of runs { mode: 'plan' (preflight, then plan) | 'upload', csp, config, version, commit, image, stateDir }, made one
  * after the other as separate invocations would be (a fresh context, the journal read back from disk), so that a test
  * can fail a run and rerun it without paying for another process. stdout: JSON array of { code, result?, error? }.
  */
@@ -51,7 +51,13 @@ async function runOnce(input: ChildRun, index: number): Promise<ChildOutcome> {
       store,
     };
     const uploader = await loadUploader(input.csp);
-    return { code: 0, result: input.mode === 'plan' ? await uploader.plan(ctx) : await uploader.upload(ctx) };
+    if (input.mode === 'upload') return { code: 0, result: await uploader.upload(ctx) };
+    // A dry run as the pipeline makes it: the preflight, and the plan only when every check passed.
+    const checks = await uploader.preflight(ctx);
+    const failed = checks.filter((check) => !check.ok);
+    if (failed.length > 0) return { code: 1, result: { checks }, error: failed.map((check) => `${check.what}: ${check.cause} (fix: ${check.fix})`).join('\n') };
+    const plan = await uploader.plan(ctx);
+    return { code: 0, result: { ...plan, checks: [...checks, ...plan.checks] } };
   } catch (error) {
     return { code: (error as { exitCode?: number }).exitCode ?? 1, error: `${(error as Error).message}\n${(error as Error).stack}` };
   }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerCheck } from './check.js';
 import { registerConfig } from './config.js';
 import { registerLookup } from './lookup.js';
 import { registerMeasure } from './measure.js';
@@ -18,6 +19,7 @@ import { registerVersions } from './versions.js';
 export const commands: Array<(program: Command) => void> = [
   registerUid,
   registerRun,
+  registerCheck,
   registerUpload,
   registerMeasure,
   registerPublish,

@@ -14,19 +14,27 @@ export function registerUpload(program: Command): void {
       'after',
       `
 The result file carries the uid, the commit and the reference; osimage publish refuses results of another run.
-The reference is also printed on stdout as JSON.
+The reference is also printed on stdout as JSON. With --dry-run, stdout carries the readiness report instead (the
+checks, then the plan) and the result file holds the planned reference.
 
 Example:
   $ osimage upload --csp aws --config release.yaml --version v2.2.0 --commit $(git rev-parse HEAD) \\
       --image aws=out/aws.raw --out results/aws-upload.json`,
     )
     .action(async (flags: Omit<PipelineFlags, 'csp'> & { csp: Csp; out: string }) => {
-      const { startRun, stagesNamed } = await import('../run-pipeline.js');
+      const { rehearse, startRun, stagesNamed } = await import('../run-pipeline.js');
       const { runStages } = await import('../../run-stages.js');
       const { writeResult } = await import('../../results.js');
       const { csp } = flags;
       const ctx = await startRun({ ...flags, csp: [csp] });
-      await runStages(ctx, stagesNamed('resolve', 'build', 'upload'));
+      const stages = stagesNamed('preflight', 'resolve', 'build', 'upload');
+      if (ctx.dryRun) {
+        // The result file lets a rehearsal of the whole workflow carry on; stdout says it is a plan.
+        await rehearse(ctx, stages);
+        await writeResult(flags.out, { uid: ctx.uid, commit: ctx.commit, csp, reference: ctx.references[csp] });
+        return;
+      }
+      await runStages(ctx, stages);
       for (const warning of ctx.warnings) ctx.log.warn(warning);
       await writeResult(flags.out, { uid: ctx.uid, commit: ctx.commit, csp, reference: ctx.references[csp] });
       process.stdout.write(`${JSON.stringify(ctx.references[csp])}\n`);

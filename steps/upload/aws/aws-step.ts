@@ -1,4 +1,5 @@
 import type { AwsConfig } from '../../../config/aws.js';
+import type { Config } from '../../../config/schema.js';
 import { InputError } from '../../../pipeline/errors.js';
 import type { UploadContext } from '../uploader.js';
 import { AwsClients } from './clients.js';
@@ -15,14 +16,18 @@ export interface AwsStep {
   readonly tags: { Key: string; Value: string }[];
 }
 
-export function openAwsStep(ctx: UploadContext): AwsStep {
-  const config = ctx.config.aws;
-  if (!config) {
+export function awsSection(config: Config): AwsConfig {
+  if (!config.aws) {
     throw new InputError(
       'aws is a target of this run but the config has no aws section',
       'add an aws: section (import region and bucket, regions) to the config, or leave aws out of --csp',
     );
   }
+  return config.aws;
+}
+
+export function openAwsStep(ctx: UploadContext): AwsStep {
+  const config = awsSection(ctx.config);
   const name = amiName(config, ctx.uid);
   return {
     ctx,

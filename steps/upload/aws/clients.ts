@@ -1,4 +1,6 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { AwsConfig } from '../../../config/aws.js';
 import { S3Store } from '../../../pipeline/store/s3-store.js';
 
@@ -9,6 +11,8 @@ import { S3Store } from '../../../pipeline/store/s3-store.js';
  */
 export class AwsClients {
   private readonly ec2Clients = new Map<string, EC2Client>();
+  private readonly quotaClients = new Map<string, ServiceQuotasClient>();
+  private iamClient?: IAMClient;
   readonly importStore: S3Store;
 
   constructor(private readonly config: AwsConfig) {
@@ -38,8 +42,28 @@ export class AwsClients {
     return client;
   }
 
+  /** IAM and Service Quotas serve only the preflight, so their SDKs are loaded only for it. */
+  async iam(): Promise<IAMClient> {
+    const { IAMClient } = await import('@aws-sdk/client-iam');
+    this.iamClient ??= new IAMClient({ region: this.config.import.region, endpoint: this.config.import.iamEndpoint, maxAttempts: this.config.maxAttempts });
+    return this.iamClient;
+  }
+
+  async serviceQuotas(region: string): Promise<ServiceQuotasClient> {
+    const { ServiceQuotasClient } = await import('@aws-sdk/client-service-quotas');
+    let client = this.quotaClients.get(region);
+    if (!client) {
+      const endpoint = this.config.regions.find((entry) => entry.name === region)?.serviceQuotasEndpoint;
+      client = new ServiceQuotasClient({ region, endpoint, maxAttempts: this.config.maxAttempts });
+      this.quotaClients.set(region, client);
+    }
+    return client;
+  }
+
   destroy(): void {
     for (const client of this.ec2Clients.values()) client.destroy();
+    for (const client of this.quotaClients.values()) client.destroy();
+    this.iamClient?.destroy();
     this.importStore.client.destroy();
   }
 }

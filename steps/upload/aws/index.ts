@@ -1,12 +1,14 @@
 import { mapBounded } from '../../../pipeline/bounded.js';
 import { AbortedError, OsimageError } from '../../../pipeline/errors.js';
 import type { Uploader } from '../uploader.js';
-import { openAwsStep, type AwsStep } from './aws-step.js';
+import { awsSection, openAwsStep, type AwsStep } from './aws-step.js';
+import { AwsClients } from './clients.js';
 import { copyImage } from './copy-image.js';
 import { amiInRegion } from './images.js';
 import { importSnapshot } from './import-snapshot.js';
 import { makePublic } from './launch-permission.js';
 import { planUpload } from './plan.js';
+import { preflightAws } from './preflight.js';
 import { registerImage } from './register-image.js';
 
 /**
@@ -15,6 +17,16 @@ import { registerImage } from './register-image.js';
  */
 export const awsUploader: Uploader<Record<string, string>> = {
   csp: 'aws',
+
+  async preflight(ctx) {
+    const config = awsSection(ctx.config);
+    const clients = new AwsClients(config);
+    try {
+      return await preflightAws(ctx, config, clients);
+    } finally {
+      clients.destroy();
+    }
+  },
 
   async plan(ctx) {
     return withStep(ctx, planUpload);

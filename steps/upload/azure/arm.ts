@@ -1,17 +1,17 @@
 import { ComputeManagementClient } from '@azure/arm-compute';
 import type { AzureConfig } from '../../../config/azure.js';
 import { InputError, OsimageError } from '../../../pipeline/errors.js';
-import type { UploadContext } from '../uploader.js';
+import type { PreflightContext, UploadContext } from '../uploader.js';
 import { azureCredential } from './credential.js';
 
 /** What every Azure module works with: the step's context, its config section and one ARM client. */
-export interface AzureRun {
-  readonly ctx: UploadContext;
+export interface AzureRun<Context extends PreflightContext = UploadContext> {
+  readonly ctx: Context;
   readonly config: AzureConfig;
   readonly compute: ComputeManagementClient;
 }
 
-export async function openAzureRun(ctx: UploadContext): Promise<AzureRun> {
+export async function openAzureRun<Context extends PreflightContext>(ctx: Context): Promise<AzureRun<Context>> {
   const config = ctx.config.azure;
   if (!config) throw new InputError('the azure image is built but the config has no azure section', 'add an azure: section (see config/release.example.yaml)');
   const compute = new ComputeManagementClient(await azureCredential(config), config.subscriptionId, {

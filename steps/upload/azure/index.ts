@@ -1,9 +1,10 @@
 import type { AzureSecurityType } from '../../../config/azure.js';
 import { mapBounded } from '../../../pipeline/bounded.js';
-import type { Plan, Uploader } from '../uploader.js';
+import type { Check, Plan, Uploader } from '../uploader.js';
 import { arm, getIfExists, openAzureRun, versionId } from './arm.js';
 import { diskName } from './disk.js';
 import { definitionSecurityType, ensureDefinition, ensureGallery, ensureVersion } from './gallery.js';
+import { preflightAzure } from './preflight.js';
 import { galleryVersionName } from './version-name.js';
 
 /** The Azure entry of the lookup table: one image version id per security type. */
@@ -16,36 +17,32 @@ export type AzureReference = { cvm?: string; trustedlaunch?: string };
 export const azureUploader: Uploader<AzureReference> = {
   csp: 'azure',
 
+  async preflight(ctx) {
+    return preflightAzure(await openAzureRun(ctx));
+  },
+
   async plan(ctx) {
     const run = await openAzureRun(ctx);
     const { config, compute } = run;
     const name = galleryVersionName(ctx.uid, ctx.version);
-    const checks: string[] = [];
+    const checks: Check[] = [];
     const writes: string[] = [];
     const reference: AzureReference = {};
 
-    // Listing the galleries of the resource group checks the credential, the subscription and the group at once.
-    await arm(`reading resource group ${config.resourceGroup}`, async () => {
-      for await (const _ of compute.galleries.listByResourceGroup(config.resourceGroup)) break;
-    });
-    checks.push(`resource group ${config.resourceGroup} in subscription ${config.subscriptionId} is readable`);
     const gallery = await arm(`reading gallery ${config.gallery}`, () => getIfExists(() => compute.galleries.get(config.resourceGroup, config.gallery)));
     const info = gallery?.sharingProfile?.communityGalleryInfo;
     const publicName = info?.communityGalleryEnabled ? info.publicNames?.[0] : undefined;
-    checks.push(`gallery ${config.gallery}: ${gallery ? 'exists' : 'missing'}${publicName ? `, shared as ${publicName}` : ''}`);
+    if (publicName) checks.push({ what: `gallery ${config.gallery} is shared as the community gallery ${publicName}`, ok: true });
     if (!gallery) writes.push(`create gallery ${config.gallery} in ${config.location}`);
     if (config.community && !publicName) writes.push(`share gallery ${config.gallery} as a community gallery (prefix ${config.community.publicNamePrefix})`);
 
     for (const type of config.securityTypes) {
       const definition = config.imageDefinitions[type]!;
       const existing = gallery && (await arm(`reading image definition ${definition.name}`, () => getIfExists(() => compute.galleryImages.get(config.resourceGroup, config.gallery, definition.name))));
-      const security = existing?.features?.find((feature) => feature.name === 'SecurityType')?.value;
-      checks.push(`image definition ${definition.name}: ${existing ? `exists (${security ?? 'no security type'})` : 'missing'}`);
-      if (existing && security !== definitionSecurityType[type]) checks.push(`  ✗ it needs security type ${definitionSecurityType[type]}: a real run fails here`);
       if (!existing) writes.push(`create image definition ${definition.name} (${definitionSecurityType[type]}, Linux, Generalized, x64, V2)`);
       const version = existing && (await arm(`reading image version ${name}`, () => getIfExists(() => compute.galleryImageVersions.get(config.resourceGroup, config.gallery, definition.name, name))));
       if (version?.provisioningState === 'Succeeded') {
-        checks.push(`image version ${definition.name}/${name} exists and is reused`);
+        checks.push({ what: `image version ${definition.name}/${name} exists and is reused`, ok: true });
       } else {
         if (version) writes.push(`delete image version ${definition.name}/${name} (${version.provisioningState})`);
         writes.push(

@@ -1,13 +1,14 @@
 import type { GcpConfig } from '../../../config/gcp.js';
 import { InputError } from '../../../pipeline/errors.js';
 import { resumable } from '../../../pipeline/journal.js';
-import type { Plan, Uploader, UploadContext } from '../uploader.js';
+import type { Check, Plan, PreflightContext, Uploader, UploadContext } from '../uploader.js';
 import { blobExists, blobIdentity, blobIsPresent, blobObjectName, blobSourceUrl, deleteBlob, findBlob, uploadBlob, type BlobRecord } from './blob.js';
 import { createClients, type GcpClients } from './clients.js';
 import { imageName } from './image-name.js';
 import { adoptImage, checkOwnership, guestOsFeatures, imageReference, imageResource, insertImage, type ImageRecord } from './image.js';
 import { isPublic, makePublic, IMAGE_USER_ROLE, PUBLIC_MEMBER, type PublicRecord } from './iam.js';
 import { imageLabels } from './labels.js';
+import { preflightGcp } from './preflight.js';
 
 const GiB = 2 ** 30;
 
@@ -20,27 +21,26 @@ const GiB = 2 ** 30;
 export const gcpUploader: Uploader<Record<string, string>> = {
   csp: 'gcp',
 
+  async preflight(ctx) {
+    return preflightGcp(ctx, gcpSection(ctx));
+  },
+
   async plan(ctx) {
     const config = gcpSection(ctx);
     return withClients(config, async (clients) => {
       const target = targetOf(ctx, config);
-      const checks: string[] = [];
+      const checks: Check[] = [];
       const writes: string[] = [];
-      const [bucketExists] = await clients.storage.bucket(config.bucket).exists();
-      if (!bucketExists) throw new InputError(`the GCS bucket ${config.bucket} (gcp.bucket) does not exist or is not visible to these credentials`);
-      checks.push(`bucket gs://${config.bucket} exists`);
-      // A list call proves the project is reachable (a missing project is a 404 of its own) and finds the name.
       const [[existing]] = await clients.images.list({ project: config.project, filter: `name = "${target.name}"`, maxResults: 1 }, { autoPaginate: false });
-      checks.push(`project ${config.project} is reachable`);
       if (existing) checkOwnership(existing, config.project, target.labels);
       const reusable = existing && existing.status !== 'FAILED';
       if (reusable) {
-        checks.push(`image ${target.name} exists from this uid (${existing.status}): it will be reused`);
+        checks.push({ what: `image ${target.name} exists from this uid (${existing.status}): it will be reused`, ok: true });
       } else {
         if (existing) writes.push(`images.delete ${imageReference(target.record)} (an earlier import of it failed)`);
-        else checks.push(`image name ${target.name} is free`);
+        else checks.push({ what: `image name ${target.name} is free`, ok: true });
         const blob = await findBlob(clients.storage, config.bucket, target.object, await blobIdentity(ctx.uid, ctx.image));
-        if (blob) checks.push(`will reuse gs://${config.bucket}/${target.object}, packed from this image by an earlier run`);
+        if (blob) checks.push({ what: `gs://${config.bucket}/${target.object}, packed from this image by an earlier run, will be reused`, ok: true });
         else writes.push(`upload gs://${config.bucket}/${target.object} (sparse tar.gz of ${ctx.image.path}, ${ctx.image.size} bytes as a ${target.diskSize / GiB} GiB disk)`);
         writes.push(`images.insert ${imageReference(target.record)} (family ${config.family ?? 'none'}; ${guestOsFeatures(config.securityTypes).join(', ')})`);
       }
@@ -132,7 +132,7 @@ function referencesOf(config: GcpConfig, record: ImageRecord): Record<string, st
   return Object.fromEntries(config.securityTypes.map((type) => [type, imageReference(record)]));
 }
 
-function gcpSection(ctx: UploadContext): GcpConfig {
+function gcpSection(ctx: PreflightContext): GcpConfig {
   if (!ctx.config.gcp) throw new InputError('the config has no gcp: section', 'add gcp: { project, bucket } (see config/release.example.yaml)');
   return ctx.config.gcp;
 }

@@ -28,6 +28,8 @@ export interface FakeArmOptions {
   blob: BlobAccount;
   /** How many polls report InProgress before an operation finishes. */
   pollsUntilDone?: number;
+  /** The subscription's locations (Microsoft.Resources); a few real ones by default. */
+  locations?: string[];
 }
 
 export interface FakeArm {
@@ -43,6 +45,7 @@ export interface FakeArm {
 const API_VERSIONS: Array<[RegExp, string[]]> = [
   [/\/disks(\/|$)/, ['2026-03-02', '2025-01-02', '2024-03-02']],
   [/\/galleries(\/|$)/, ['2025-12-03', '2025-03-03', '2024-03-03']],
+  [/^\/subscriptions\/[^/]+\/locations$/, ['2022-12-01']],
   [/\/operations\//, ['2026-03-02', '2025-12-03', '2025-01-02', '2025-03-03', '2024-03-02', '2024-03-03']],
 ];
 
@@ -81,6 +84,21 @@ export async function startFakeArm(options: FakeArmOptions): Promise<FakeArm> {
       return;
     }
     if (fault?.kind === 'error') throw new ArmError(fault.status, fault.code, 'injected failure');
+    if (/^\/subscriptions\/[^/]+\/locations$/.test(path) && request.method === 'GET') {
+      const names = options.locations ?? ['westeurope', 'northeurope', 'eastus', 'eastus2', 'westus2', 'uksouth', 'germanywestcentral'];
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({
+        value: names.map((name) => ({
+          id: `/subscriptions/${options.subscription}/locations/${name}`,
+          name,
+          type: 'Region',
+          displayName: name,
+          regionalDisplayName: name,
+          metadata: { regionType: 'Physical', regionCategory: 'Recommended' },
+        })),
+      }));
+      return;
+    }
     const operation = /^\/subscriptions\/[^/]+\/providers\/microsoft\.compute\/locations\/[^/]+\/operations\/([^/]+)$/.exec(path);
     if (operation && request.method === 'GET') {
       if (await operations.poll(operation[1]!, parsed.searchParams.get('monitor') === 'true', response)) return;

@@ -25,6 +25,8 @@ export interface FakeEc2Options {
   importPolls?: number;
   /** Describe calls an AMI stays pending. */
   imagePolls?: number;
+  /** Regions where Image Block Public Access is on (`block-new-sharing`): public launch permissions are refused. */
+  blockPublicAccess?: string[];
 }
 
 /** A failure to inject: the next `times` requests that match fail with `code`. */
@@ -111,6 +113,7 @@ export class FakeEc2 {
   private readonly regions: NonNullable<FakeEc2Options['regions']>;
   private readonly importPolls: number;
   private readonly imagePolls: number;
+  private readonly blockPublicAccess: Set<string>;
   private sequence = 0;
 
   constructor(options: FakeEc2Options) {
@@ -123,6 +126,7 @@ export class FakeEc2 {
     ];
     this.importPolls = options.importPolls ?? 3;
     this.imagePolls = options.imagePolls ?? 2;
+    this.blockPublicAccess = new Set(options.blockPublicAccess ?? []);
     this.s3 = new S3Client({
       region: 'us-east-1',
       endpoint: options.s3.endpoint,
@@ -159,6 +163,14 @@ export class FakeEc2 {
   /** Resources of a kind in a region, for "no duplicates" checks. */
   imagesIn(region: string): FakeImage[] {
     return this.images.filter((image) => image.region === region);
+  }
+
+  /** An available AMI the account already owns, e.g. a public one of an older release. */
+  seedImage(region: string, name: string, options: { public?: boolean } = {}): FakeImage {
+    const image = this.addImage(region, name, `snap-${hex(17)}`, {});
+    image.state = 'available';
+    if (options.public) image.launchGroups.add('all');
+    return image;
   }
 
   calls(action: string, region?: string): RequestRecord[] {
@@ -345,8 +357,13 @@ export class FakeEc2 {
       const ids = strings(params.ImageId);
       const filters = filtersOf(params);
       for (const id of ids) this.visible(id, region);
+      const owners = strings(params.Owner);
+      const unknownOwner = owners.find((owner) => owner !== 'self' && owner !== ACCOUNT);
+      if (unknownOwner) throw new Ec2Error('InvalidUserID.Malformed', `this fake knows the owners self and ${ACCOUNT} only, not ${unknownOwner}`);
       const images = this.imagesIn(region).filter(
-        (image) => (ids.length === 0 || ids.includes(image.imageId)) && this.matches(image.imageId, { name: image.name }, filters),
+        (image) =>
+          (ids.length === 0 || ids.includes(image.imageId)) &&
+          this.matches(image.imageId, { name: image.name, 'is-public': String(image.launchGroups.has('all')) }, filters),
       );
       for (const image of images) this.advanceImage(image);
       return {
@@ -383,12 +400,21 @@ export class FakeEc2 {
       const image = this.visible(text(params.ImageId) ?? '', region)!;
       record.imageState = image.state;
       if (image.state !== 'available') throw new Ec2Error('InvalidAMIID.Unavailable', `The image ${image.imageId} is not available yet`);
+      const groups = list(struct(params.LaunchPermission).Add).map((permission) => text(struct(permission).Group));
+      if (groups.includes('all') && this.blockPublicAccess.has(region)) {
+        throw new Ec2Error('OperationNotPermitted', 'You cannot make the image public because block public access for AMIs is enabled.');
+      }
       for (const permission of list(struct(params.LaunchPermission).Add)) {
         const group = text(struct(permission).Group);
         if (group) image.launchGroups.add(group);
       }
       return { return: true };
     },
+
+    GetImageBlockPublicAccessState: async (_params, region) => ({
+      imageBlockPublicAccessState: this.blockPublicAccess.has(region) ? 'block-new-sharing' : 'unblocked',
+      managedBy: 'account',
+    }),
 
     DescribeImageAttribute: async (params, region) => {
       const image = this.visible(text(params.ImageId) ?? '', region)!;
