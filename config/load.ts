@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Config } from './schema.js';
 import { configSchema } from './schema.js';
 import { absolute, absoluteFileUrl, DEFAULT_CONFIG, readYaml, validate } from './read.js';
@@ -12,11 +13,15 @@ export interface LoadedConfig {
 
 /**
  * Reads, validates and normalizes a config file. Errors name the file, the key path and what is expected.
- * Relative paths (file:// URLs, stateDir, images) are resolved against the working directory.
+ * Relative paths (file:// URLs, stateDir, images) are resolved against the working directory; `{osimage}` in
+ * build.command is osimage's own directory.
  */
 export async function loadConfig(file: string = DEFAULT_CONFIG): Promise<LoadedConfig> {
   return { config: normalize(validate(configSchema, await readYaml(file), file)), file };
 }
+
+/** osimage's own directory: `{osimage}` in build.command, so the embedded default runs from any directory. */
+const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 
 function normalize(config: Config): Config {
   const paths = (images: Config['images']) =>
@@ -27,6 +32,8 @@ function normalize(config: Config): Config {
     publicBaseUrl: absoluteFileUrl(config.publicBaseUrl),
     stateDir: absolute(config.stateDir),
     images: paths(config.images),
-    ...(config.build && { build: { ...config.build, images: paths(config.build.images) } }),
+    ...(config.build && {
+      build: { ...config.build, command: config.build.command.map((arg) => arg.replaceAll('{osimage}', PACKAGE_DIR)), images: paths(config.build.images) },
+    }),
   };
 }

@@ -23,8 +23,10 @@ export class PreconditionFailedError extends OsimageError {
   }
 }
 
-/** Thrown when the run's AbortSignal fires (Ctrl-C); the journal keeps what finished. */
+/** Thrown when the run's AbortSignal fires (Ctrl-C, SIGTERM); the journal keeps what finished. Exit 130, as shells do. */
 export class AbortedError extends OsimageError {
+  override readonly exitCode = 130;
+
   constructor() {
     super('the run was interrupted', 'run the same command again to resume where it stopped');
   }

@@ -58,18 +58,31 @@ async function runBuildCommand(ctx: RunContext, build: NonNullable<RunContext['c
     tail.push(line);
     if (tail.length > TAIL_LINES) tail.shift();
   };
+  // The build runs in a process group of its own (detached), so that stopping the run, or a timeout, stops
+  // everything the build started and not just its first process.
+  const child = execa(file!, args, {
+    cwd: build.cwd,
+    detached: true,
+    timeout: build.timeoutMinutes * 60_000,
+    cancelSignal: ctx.signal,
+    env: { OSIMAGE_UID: ctx.uid, OSIMAGE_VERSION: ctx.version.text, OSIMAGE_COMMIT: ctx.commit },
+    stdin: 'ignore',
+    lines: false,
+    stdout: [function* (line: unknown) { keep(String(line)); log.info({ stream: 'stdout' }, String(line)); }],
+    stderr: [function* (line: unknown) { keep(String(line)); log.info({ stream: 'stderr' }, String(line)); }],
+  });
+  const stopGroup = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // The group has ended already.
+    }
+  };
+  ctx.signal.addEventListener('abort', stopGroup, { once: true });
   try {
-    await execa(file!, args, {
-      cwd: build.cwd,
-      timeout: build.timeoutMinutes * 60_000,
-      cancelSignal: ctx.signal,
-      env: { OSIMAGE_UID: ctx.uid, OSIMAGE_VERSION: ctx.version.text, OSIMAGE_COMMIT: ctx.commit },
-      stdin: 'ignore',
-      lines: false,
-      stdout: [function* (line: unknown) { keep(String(line)); log.info({ stream: 'stdout' }, String(line)); }],
-      stderr: [function* (line: unknown) { keep(String(line)); log.info({ stream: 'stderr' }, String(line)); }],
-    });
+    await child;
   } catch (error) {
+    stopGroup();
     if (!(error instanceof ExecaError)) throw error;
     const why = error.timedOut
       ? `timed out after ${build.timeoutMinutes} minutes`
@@ -82,5 +95,7 @@ async function runBuildCommand(ctx: RunContext, build: NonNullable<RunContext['c
       `the image build command ${why}${tail.length ? `; its last lines:\n${tail.join('\n')}` : ''}`,
       'the command is build.command in the config; its whole output is in the log',
     );
+  } finally {
+    ctx.signal.removeEventListener('abort', stopGroup);
   }
 }

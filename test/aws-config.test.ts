@@ -75,12 +75,12 @@ test('the preflight runs every check and says the cause and the fix of each fail
     ec2.seedImage('eu-west-1', 'osimage-v1.0.0', { public: true });
     ec2.seedImage('eu-west-1', 'osimage-v1.1.0', { public: true });
     ec2.seedImage('eu-west-1', 'osimage-private', { public: false });
-    const section = awsSection(world, ec2, { public: true, regions: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-east-1', 'eu-west-l'] });
+    const section = awsSection(world, ec2, { public: true, regions: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-east-1', 'eu-wset-1'] });
     const ctx = await uploadContext(world, { ...section, import: { ...section.import, bucket: 'no-such-bucket' } }, `v2.3.0-pre-plan-${COMMIT}`);
     const failed = (await awsUploader.preflight(ctx)).filter((check) => !check.ok);
     assert.deepEqual(failed.map((check) => check.what), [
       'region ap-east-1 exists and is enabled for the account',
-      'region eu-west-l exists and is enabled for the account',
+      'region eu-wset-1 exists and is enabled for the account',
       'the import bucket s3://no-such-bucket is in the import region us-east-1',
       'the VM Import service role vmimport exists',
       'Image Block Public Access is off in us-west-2 (aws.public is true)',

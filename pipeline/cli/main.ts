@@ -6,6 +6,11 @@ import { routeRuntimeWarnings } from '../runtime-warnings.js';
 /** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 bad input, 3 conflict (DESIGN.md). */
 export async function main(argv: string[]): Promise<number> {
   routeRuntimeWarnings();
+  // Only as the whole command line: `run --version v2.2.0` names a release.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`${await toolVersion()}\n`);
+    return 0;
+  }
   try {
     // A well-formed consumer command runs without commander; help and every malformed invocation go to commander.
     const [name, ...rest] = argv;
@@ -30,7 +35,8 @@ async function runCommander(argv: string[]): Promise<number> {
     .addHelpText(
       'after',
       `
-Results go to stdout, logs to stderr. Exit codes: 0 ok, 1 failure, 2 bad input, 3 conflict (a published release).
+Results go to stdout, logs to stderr. Exit codes: 0 ok, 1 failure, 2 bad input, 3 conflict (a published release),
+130 interrupted (Ctrl-C or SIGTERM; finished work stays in the journal). osimage --version prints its version.
 
 Get started (no cloud account: publishes a sample image into .osimage/bucket):
   $ osimage run --version v0.1.0-pre-local --commit $(git rev-parse HEAD)
@@ -49,4 +55,9 @@ A release: copy config/release.example.yaml, then
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     return reportError(error);
   }
+}
+
+async function toolVersion(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return (JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }

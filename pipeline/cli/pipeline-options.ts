@@ -47,17 +47,20 @@ export function outputFormat(flags: { output?: string; json?: boolean }): 'text'
   return flags.json || flags.output === 'json' ? 'json' : 'text';
 }
 
+/** A cloud's name as people type it: `AWS`, ` gcp ` are aws and gcp. */
 export function parseCsp(value: string): Csp {
-  if (!(CSPS as readonly string[]).includes(value)) throw new InputError(`unknown cloud "${value}": expected one of ${CSPS.join(', ')}`);
-  return value as Csp;
+  const csp = value.trim().toLowerCase();
+  if (!(CSPS as readonly string[]).includes(csp)) throw new InputError(`unknown cloud "${value.trim()}": expected one of ${CSPS.join(', ')}`);
+  return csp as Csp;
 }
 
-function parseCspList(value: string): Csp[] {
-  return value.split(',').filter(Boolean).map(parseCsp);
+/** `aws,gcp`, `aws, gcp` and `AWS,GCP` alike. */
+export function parseCspList(value: string): Csp[] {
+  return value.split(',').map((part) => part.trim()).filter(Boolean).map(parseCsp);
 }
 
 function parseImage(value: string, previous: Partial<Record<Csp, string>> = {}): Partial<Record<Csp, string>> {
-  const match = /^([a-z]+)=(.+)$/.exec(value);
+  const match = /^\s*([A-Za-z]+)\s*=(.+)$/.exec(value);
   if (!match) throw new InputError(`--image ${value}: expected CSP=PATH, e.g. --image qemu=out/qemu.raw`);
   return { ...previous, [parseCsp(match[1]!)]: match[2]! };
 }

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { CSPS, type Csp } from '../../../discovery/version.js';
+import { parseCsp } from '../pipeline-options.js';
 
 export interface MeasureFlags {
   image: string;
@@ -18,7 +19,7 @@ export function registerMeasure(program: Command): void {
     .command('measure')
     .description("precalculate a raw image's PCR values and print its measurements file")
     .requiredOption('--image <path>', 'the raw disk image (GPT, with an EFI system partition holding the boot chain)')
-    .addOption(new Option('--csp <csp>', 'the cloud the image is for (selects its PCR overrides)').choices(CSPS).makeOptionMandatory())
+    .addOption(new Option('--csp <csp>', `the cloud the image is for (selects its PCR overrides): ${CSPS.join(', ')}`).argParser(parseCsp).makeOptionMandatory())
     .option('--config <file>', 'configuration file (default: the embedded config/local.yaml)')
     .option('--version <version>', 'with --commit: the release whose uid is written into the file')
     .option('--commit <commit>', 'with --version: the full commit hash')

@@ -2,10 +2,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { InputError } from '../../errors.js';
 import { loadSigner, readPassword } from '../../signing.js';
 
-export async function signCommand(file: string, options: { key: string; output?: string }): Promise<void> {
+export async function signCommand(file: string, options: { key: string; out?: string }): Promise<void> {
   const signer = await loadSigner(options.key, { password: () => readPassword('env:COSIGN_PASSWORD') });
   const data = await readInput(file);
-  const output = options.output ?? `${file}.sig`;
+  const output = options.out ?? `${file}.sig`;
   await writeFile(output, signer.sign(data));
   process.stderr.write(`wrote ${output}\n`);
 }

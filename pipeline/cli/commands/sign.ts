@@ -6,7 +6,7 @@ export function registerSign(program: Command): void {
     .description('sign a file as cosign sign-blob does, writing FILE.sig')
     .argument('<file>', 'the file to sign (a measurements file or a lookup table)')
     .requiredOption('--key <key>', 'ECDSA P-256 private key: a PEM file or env:NAME (PKCS#8, SEC1 or cosign-encrypted)')
-    .option('--output <file>', 'where to write the signature (default: FILE.sig)')
+    .option('--out <file>', 'where to write the signature (default: FILE.sig)')
     .addHelpText(
       'after',
       '\nThe signature is base64 of a DER ECDSA signature over SHA-256 of the exact bytes; a cosign-encrypted key\n' +
@@ -16,7 +16,7 @@ export function registerSign(program: Command): void {
         '  $ osimage sign measurements.yaml --key key.pem          # writes measurements.yaml.sig\n' +
         '  $ osimage sign images/v2.2.0.json --key env:OSIMAGE_SIGNING_KEY',
     )
-    .action(async (file: string, options: { key: string; output?: string }) => {
+    .action(async (file: string, options: { key: string; out?: string }) => {
       const { signCommand } = await import('./sign-action.js');
       await signCommand(file, options);
     });

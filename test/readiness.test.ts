@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { S3Store } from '../pipeline/store/s3-store.js';
+import { startAwsWorld, BUCKET, COMMIT, type AwsWorld } from './aws-harness.js';
+import { FakeEc2 } from './fakes/ec2/server.js';
+import { writeSampleImage } from '../scripts/make-sample-image.js';
+import { osimage } from './support/cli.js';
+import { workdir, writeConfig } from './support/workdir.js';
+
+/** The readiness report of a dry run and of `osimage check`, and the preflight that stops a real run, end to end. */
+
+let world: AwsWorld;
+let ec2: FakeEc2;
+/** A bootable sample image, which the dry run measures for real. */
+let image: string;
+before(async () => {
+  world = await startAwsWorld();
+  image = join(world.dir, 'sample.raw');
+  await writeSampleImage(image);
+  ec2 = await FakeEc2.start({ s3: { endpoint: world.s3.endpoint, credentials: world.s3.credentials } });
+});
+after(async () => {
+  await ec2.close();
+  await world.close();
+});
+
+/** A release config with qemu, aws (one region disabled, one mistyped, no vmimport role) and gcp (no token). */
+function releaseConfig(dir: string, regions = 'us-east-1, ap-east-1, eu-wset-1'): string {
+  const region = (name: string) => `{ name: ${name}, ec2Endpoint: ${ec2.endpoint}, serviceQuotasEndpoint: ${world.account.endpoint} }`;
+  return `
+store: { url: file://${dir}/bucket }
+publicBaseUrl: https://cdn.example.com
+stateDir: ${dir}/state
+images: { qemu: ${image}, aws: ${image}, gcp: ${image} }
+signing: { development: true }
+qemu: {}
+aws:
+  import: { region: us-east-1, bucket: ${BUCKET}, s3Endpoint: ${world.s3.endpoint}, forcePathStyle: true, checksums: false, iamEndpoint: ${world.account.endpoint}, roleName: no-such-role }
+  regions: [${regions.split(', ').map(region).join(', ')}]
+gcp:
+  project: osimage-test
+  bucket: osimage-test-images
+  accessToken: env:OSIMAGE_TEST_GCP_TOKEN_UNSET
+`;
+}
+
+test('a dry run prints a readiness report: every check of every cloud, the cause and fix of each failure; exit 1', async () => {
+  const dir = await workdir();
+  const config = await writeConfig(dir, releaseConfig(dir));
+  const planOut = join(dir, 'plan.json');
+  const result = await osimage(['run', '--config', config, '--version', 'v2.2.0', '--commit', COMMIT, '--dry-run', '--plan-out', planOut], { env: { NO_COLOR: '1' } });
+  assert.equal(result.exitCode, 1, result.stderr);
+  const report = result.stdout;
+  assert.match(report, /^Readiness of v2\.2\.0 \(dry run: nothing was written\)/);
+  assert.match(report, /store\n  ✔ the store file:\/\/.*\/bucket is readable/);
+  assert.match(report, /aws\n  ✔ the AWS credentials work/);
+  assert.match(report, /  ✘ region ap-east-1 exists and is enabled for the account\n      cause: ap-east-1 is an opt-in region .*\n      fix:   enable it/);
+  assert.match(report, /  ✘ region eu-wset-1 exists .*\n.*\n      fix:   fix aws.regions in the config: did you mean eu-west-1\?/);
+  assert.match(report, /  ✘ the VM Import service role no-such-role exists/);
+  assert.match(report, /gcp\n  ✘ Google credentials are found \(gcp.accessToken\)\n      cause: .*OSIMAGE_TEST_GCP_TOKEN_UNSET/);
+  assert.match(report, /Not ready: 4 checks failed; a real run would stop before its first write\.\n$/);
+  assert.doesNotMatch(report, /\x1b\[/, 'NO_COLOR: no colour');
+  assert.throws(() => JSON.parse(report), 'stdout is no lookup table');
+  assert.match(result.stderr, /osimage: 4 readiness checks failed/);
+
+  const plan = JSON.parse(await readFile(planOut, 'utf8'));
+  assert.equal(plan.ready, false);
+  assert.deepEqual(plan.sections.map((section: { scope: string }) => section.scope), ['store', 'aws', 'gcp', 'qemu']);
+  assert.equal(plan.sections[1].checks.filter((check: { ok: boolean }) => !check.ok).length, 3);
+  assert.deepEqual(await readdir(dir).then((names) => names.filter((name) => name === 'bucket')), [], 'nothing was published');
+});
+
+test('a passing dry run lists each cloud\'s writes and the planned references; exit 0', async () => {
+  const dir = await workdir();
+  const config = await writeConfig(dir, releaseConfig(dir, 'us-east-1, eu-west-1').replace('roleName: no-such-role', 'roleName: vmimport'));
+  const planOut = join(dir, 'plan.json');
+  const result = await osimage(['run', '--config', config, '--csp', ' AWS , qemu', '--version', 'v2.2.0', '--commit', COMMIT, '--dry-run', '--plan-out', planOut]);
+  assert.equal(result.exitCode, 0, result.stderr);
+  assert.match(result.stdout, /Plan \(a real run would do this, in this order\)\naws: 5 writes\n  1\. upload s3:\/\/import-bucket\/.*\n[^]*  → us-east-1: <planned>\n  → eu-west-1: <planned>\n/);
+  assert.match(result.stdout, /\nqemu: 1 writes\n  1\. put file:\/\/.*\/raw\/v2\.2\.0\/qemu\.raw/);
+  assert.match(result.stdout, /publish: 7 writes\n  1\. put file:\/\/.*measurements\/aws\/v2\.2\.0\/measurements\.yaml/);
+  assert.match(result.stdout, /Ready: a real run would make \d+ writes\.\n$/);
+  const plan = JSON.parse(await readFile(planOut, 'utf8'));
+  assert.equal(plan.ready, true);
+  assert.deepEqual(plan.sections.find((section: { scope: string }) => section.scope === 'aws').reference, { 'us-east-1': '<planned>', 'eu-west-1': '<planned>' });
+});
+
+test('a real run with a failed check stops before the build and any write, one line per problem with its fix', async () => {
+  const dir = await workdir();
+  const config = await writeConfig(dir, releaseConfig(dir));
+  const before = ec2.requests.length;
+  const result = await osimage(['run', '--config', config, '--version', 'v2.2.0', '--commit', COMMIT]);
+  assert.equal(result.exitCode, 1);
+  assert.equal(result.stdout, '');
+  assert.match(result.stderr, /osimage: 4 checks failed; nothing was written:\n  ✘ aws: region ap-east-1 exists and is enabled for the account: .*\n      fix: enable it/);
+  assert.match(result.stderr, /  ✘ gcp: Google credentials are found/);
+  assert.deepEqual(ec2.requests.slice(before).map((request) => request.action).filter((action) => !/^(Describe|Get)/.test(action)), []);
+  const bucket = new S3Store({ bucket: BUCKET, region: 'us-east-1', endpoint: world.s3.endpoint, forcePathStyle: true, checksums: false });
+  assert.deepEqual(await bucket.list(''), [], 'nothing was uploaded');
+  bucket.client.destroy();
+});
+
+test('osimage check runs the preflight alone, as JSON too; exit 1 when a check failed', async () => {
+  const dir = await workdir();
+  const config = await writeConfig(dir, releaseConfig(dir));
+  const result = await osimage(['check', '--config', config, '--csp', 'aws', '--json']);
+  assert.equal(result.exitCode, 1, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.equal(report.ready, false);
+  assert.deepEqual(report.sections.map((section: { scope: string }) => section.scope), ['store', 'aws']);
+  const failed = report.sections[1].checks.filter((check: { ok: boolean }) => !check.ok);
+  assert.ok(failed.every((check: { cause?: string; fix?: string }) => check.cause && check.fix));
+
+  const fine = await writeConfig(dir, releaseConfig(dir, 'us-east-1').replace('roleName: no-such-role', 'roleName: vmimport'), 'fine.yaml');
+  const passed = await osimage(['check', '--config', fine, '--csp', 'aws'], { env: { FORCE_COLOR: '1' } });
+  assert.equal(passed.exitCode, 0, passed.stderr);
+  assert.match(passed.stdout, /\x1b\[32m✔\x1b\[39m the VM Import service role vmimport exists/);
+  assert.match(passed.stdout, /Ready: every check passed\./);
+});
+
+test('osimage --version prints the version; the embedded default works from any directory', async () => {
+  const version = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version;
+  assert.equal((await osimage(['--version'])).stdout, `${version}\n`);
+  const dir = await workdir();
+  const result = await osimage(['run', '--version', 'v0.1.0-pre-anywhere', '--commit', COMMIT], { cwd: dir });
+  assert.equal(result.exitCode, 0, result.stderr);
+  assert.match(JSON.parse(result.stdout).qemu, new RegExp(`^file://${dir}/\\.osimage/bucket/raw/v0\\.1\\.0-pre-anywhere-`));
+});
