@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
+import { logHttpRequests } from './http-debug.js';
+import { escapeGithub, logFormat, logLevel, type LogFormat } from './log-format.js';
 import { writeAboveProgress } from './progress.js';
 
 export type { Logger };
@@ -17,16 +19,48 @@ export interface LoggerOptions {
 }
 
 /**
- * Logs go to stderr so that stdout carries only results. JSON in CI and pipes, readable lines on a terminal.
+ * Logs go to stderr so that stdout carries only results, in the format of where they are read (pipeline/log-format.ts).
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const level = options.level ?? process.env.OSIMAGE_LOG_LEVEL ?? 'info';
-  const pretty = options.pretty ?? (process.stderr.isTTY === true && !process.env.CI);
-  const redact = { paths: REDACT, censor: '[redacted]' };
-  if (!pretty) return pino({ level, redact, base: undefined }, pino.destination({ fd: 2, sync: true }));
+  const level = options.level ?? logLevel();
+  const format: LogFormat = options.pretty === undefined ? logFormat() : options.pretty ? 'pretty' : 'json';
+  const log = withFormat(level, format);
+  if (level === 'debug' || level === 'trace') logHttpRequests(log);
+  return log;
+}
+
+function withFormat(level: string, format: LogFormat): Logger {
+  const settings = { level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
+  if (format === 'json') return pino(settings, pino.destination({ fd: 2, sync: true }));
+  if (format === 'github') return pino(settings, { write: (line: string) => void process.stderr.write(githubLine(line)) });
   // In process rather than as a transport, so that log lines and upload bars share the terminal without overwriting
   // each other. pino-pretty is loaded only for a terminal.
   const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
-  const prettify = prettyFactory({ colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname', singleLine: true });
-  return pino({ level, redact, base: undefined }, { write: (line: string) => writeAboveProgress(process.stderr, prettify(line)) });
+  const prettify = prettyFactory({
+    colorize: !process.env.NO_COLOR,
+    translateTime: 'HH:MM:ss',
+    ignore: 'pid,hostname,csp',
+    singleLine: true,
+    messageFormat: (record, key) => `${record.csp ? `${String(record.csp)}: ` : ''}${String(record[key] ?? '')}`,
+  });
+  return pino(settings, { write: (line: string) => writeAboveProgress(process.stderr, prettify(line)) });
+}
+
+const WARN = 40;
+const ERROR = 50;
+/** Fields every line has, or that the line's text already says. */
+const QUIET = new Set(['level', 'time', 'msg', 'csp', 'stage']);
+
+/** One log line for a GitHub Actions log: `<csp>: message key=value…`; warnings and errors become annotations. */
+export function githubLine(json: string): string {
+  const record = JSON.parse(json) as Record<string, unknown>;
+  const prefix = record.csp ? `${String(record.csp)}: ` : '';
+  const facts = Object.entries(record)
+    .filter(([key]) => !QUIET.has(key))
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  const text = `${prefix}${String(record.msg ?? '')}${facts.length > 0 ? ` (${facts.join(' ')})` : ''}`;
+  const level = Number(record.level);
+  if (level >= ERROR) return `::error::${escapeGithub(text)}\n`;
+  if (level >= WARN) return `::warning::${escapeGithub(text)}\n`;
+  return `${text}\n`;
 }

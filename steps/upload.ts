@@ -21,7 +21,7 @@ export const uploadStage: Stage = {
       const uploader = await loadUploader(csp);
       const uploadContext = await uploadContextOf(ctx, csp);
       setReference(ctx, csp, await uploader.upload(uploadContext));
-      uploadContext.log.info({ reference: ctx.references[csp] }, `${csp}: uploaded`);
+      uploadContext.log.info({ reference: ctx.references[csp] }, 'uploaded');
     });
   },
 };

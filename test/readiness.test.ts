@@ -114,10 +114,32 @@ test('osimage check runs the preflight alone, as JSON too; exit 1 when a check f
   assert.ok(failed.every((check: { cause?: string; fix?: string }) => check.cause && check.fix));
 
   const fine = await writeConfig(dir, releaseConfig(dir, 'us-east-1').replace('roleName: no-such-role', 'roleName: vmimport'), 'fine.yaml');
-  const passed = await osimage(['check', '--config', fine, '--csp', 'aws'], { env: { FORCE_COLOR: '1' } });
+  const passed = await osimage(['check', '--debug', '--config', fine, '--csp', 'aws', '--log-format', 'json'], { env: { FORCE_COLOR: '1' } });
   assert.equal(passed.exitCode, 0, passed.stderr);
+  const logs = passed.stderr.trim().split('\n').map((line) => JSON.parse(line) as { time: string; http?: { method: string; url: string; status: number; ms: number } });
+  assert.match(logs[0]!.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'ISO times');
+  const requests = logs.flatMap((line) => (line.http ? [line.http] : []));
+  assert.ok(requests.some((request) => request.method === 'POST' && request.url === `${ec2.endpoint}/` && request.status === 200), JSON.stringify(requests));
+  assert.ok(requests.every((request) => !request.url.includes('?') && typeof request.ms === 'number'));
   assert.match(passed.stdout, /\x1b\[32m✔\x1b\[39m the VM Import service role vmimport exists/);
   assert.match(passed.stdout, /Ready: every check passed\./);
+});
+
+test('under GitHub Actions logs are readable lines, a group per stage, warnings and errors as annotations', async () => {
+  const dir = await workdir();
+  const config = await writeConfig(dir, releaseConfig(dir));
+  const result = await osimage(['run', '--config', config, '--csp', 'aws', '--version', 'v2.2.0', '--commit', COMMIT], { env: { GITHUB_ACTIONS: 'true' } });
+  assert.equal(result.exitCode, 1);
+  assert.match(result.stderr, /^::group::preflight\n/);
+  assert.match(result.stderr, /\n::endgroup::\n/);
+  assert.match(result.stderr, /\n::error title=osimage::3 checks failed; nothing was written:%0A  ✘ aws: region ap-east-1/);
+  assert.doesNotMatch(result.stderr, /^\{/m, 'no JSON lines');
+  const bad = await osimage(['check', '--log-format', 'yaml']);
+  assert.equal(bad.exitCode, 2);
+  assert.match(bad.stderr, /--log-format yaml .*expected one of pretty, github, json/);
+  const level = await osimage(['check'], { env: { OSIMAGE_LOG_LEVEL: 'verbose' } });
+  assert.equal(level.exitCode, 2);
+  assert.match(level.stderr, /OSIMAGE_LOG_LEVEL=verbose: expected one of trace, debug, info/);
 });
 
 test('osimage --version prints the version; the embedded default works from any directory', async () => {
