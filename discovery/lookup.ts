@@ -17,6 +17,8 @@ export interface LookupRequest extends Selector {
   baseUrl: string | (() => Promise<string>);
   /** Where a local `<uid>.json` wins over the base URL; the working directory by default. */
   lookupDir?: string;
+  /** false: no local `<uid>.json` is looked for (`--no-local`); only the published table counts. */
+  local?: boolean;
   /** When given, the table must carry a valid `<uid>.json.sig` by this key. */
   publicKeyPem?: string;
   /** Release tables are cached here; none when absent. */
@@ -31,6 +33,8 @@ export interface LookupResult extends Selection {
   source: string;
   /** Whether a signature was checked. */
   verified: boolean;
+  /** Whether the table was a local `<uid>.json`, which wins over the published one. */
+  local: boolean;
 }
 
 interface LoadedTable {
@@ -46,9 +50,10 @@ interface LoadedTable {
 export async function lookupImage(request: LookupRequest): Promise<LookupResult> {
   const { uid } = parseUid(request.uid);
   const verified = request.publicKeyPem !== undefined;
-  const pick = ({ table, source }: LoadedTable): LookupResult => ({ uid, csp: request.csp, ...selectReference(table, uid, request), source, verified });
-  const local = await loadLocalTable(request);
-  if (local) return pick(local);
+  const pick = ({ table, source }: LoadedTable, local = false): LookupResult => ({ uid, csp: request.csp, ...selectReference(table, uid, request), source, verified, local });
+  if (request.local === false && request.lookupDir !== undefined) throw new DiscoveryInputError('--no-local and --lookup-dir contradict each other: give one');
+  const local = request.local === false ? undefined : await loadLocalTable(request);
+  if (local) return pick(local, true);
   const baseUrl = typeof request.baseUrl === 'string' ? request.baseUrl : await request.baseUrl();
   const loaded = await loadPublishedTable(request, baseUrl, true);
   try {

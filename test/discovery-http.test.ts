@@ -40,13 +40,17 @@ describe('osimage lookup over HTTP', () => {
   it('selects by region and security type; stdout is only the reference', async (t) => {
     const { server, cli } = await publishedBucket(t);
     const base = ['--base-url', server.baseUrl];
-    assert.deepEqual(await cli(['lookup', 'v2.2.0', '--csp', 'aws', '--region', 'eu-west-1', ...base]), { code: 0, stdout: `${TABLE.aws['eu-west-1']}\n`, stderr: '' });
+    assert.deepEqual(await cli(['lookup', 'v2.2.0', '--csp', 'aws', '--region', 'eu-west-1', ...base]), {
+      code: 0,
+      stdout: `${TABLE.aws['eu-west-1']}\n`,
+      stderr: `osimage: the table ${server.baseUrl}/images/v2.2.0.json was not verified: give --key <pub.pem> to check its signature\n`,
+    });
     const lookup = (csp: 'azure' | 'gcp', securityType?: string) => lookupImage({ uid: 'v2.2.0', csp, securityType, baseUrl: server.baseUrl });
     assert.equal((await lookup('azure')).reference, TABLE.azure.cvm);
     assert.equal((await lookup('azure', 'trustedlaunch')).reference, TABLE.azure.trustedlaunch);
     assert.equal((await lookup('gcp')).reference, TABLE.gcp['sev-es']);
     const json = JSON.parse((await cli(['lookup', 'v2.2.0', '--csp', 'qemu', '--json', ...base])).stdout);
-    assert.deepEqual(json, { uid: 'v2.2.0', csp: 'qemu', reference: TABLE.qemu, source: `${server.baseUrl}/images/v2.2.0.json`, verified: false });
+    assert.deepEqual(json, { uid: 'v2.2.0', csp: 'qemu', reference: TABLE.qemu, source: `${server.baseUrl}/images/v2.2.0.json`, verified: false, local: false });
   });
 
   it('a missing region, security type or cloud exits 2 and lists what the table has', async (t) => {

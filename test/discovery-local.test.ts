@@ -60,6 +60,15 @@ describe('discovery of a local run', () => {
     const local = await cli(['lookup', PSEUDO, '--csp', 'qemu', '--json']);
     assert.equal(JSON.parse(local.stdout).reference, 'https://mirror.example.com/qemu.raw');
     assert.equal(JSON.parse(local.stdout).source, join(work, `${PSEUDO}.json`));
+    assert.equal(JSON.parse(local.stdout).local, true);
+    // Never silently: stderr names the local file, and says nothing verified it.
+    assert.match(local.stderr, new RegExp(`using the local table ${join(work, PSEUDO)}\\.json, which wins over the published one \\(--no-local skips it\\)`));
+    assert.match(local.stderr, /was not verified: give --key <pub.pem> to check its signature/);
+    // --no-local reads the published table, beside a stray local one.
+    const published = await cli(['lookup', PSEUDO, '--csp', 'qemu', '--no-local', '--key', 'cosign.pub', '--json']);
+    assert.equal(published.code, 0, published.stderr);
+    assert.match(JSON.parse(published.stdout).reference, /^file:\/\/\/.*\/\.osimage\/bucket\/raw\//);
+    assert.deepEqual([JSON.parse(published.stdout).local, JSON.parse(published.stdout).verified, published.stderr], [false, true, '']);
 
     writeFiles(work, { [`tables/${PSEUDO}.json`]: JSON.stringify({ qemu: 'https://other.example.com/qemu.raw' }) });
     assert.equal((await cli(['lookup', PSEUDO, '--csp', 'qemu', '--lookup-dir', 'tables'])).stdout, 'https://other.example.com/qemu.raw\n');
@@ -131,10 +140,9 @@ describe('discovery of a local run', () => {
 describe('discovery after a real local `osimage run`', () => {
   it('finds the reference, the verified measurements and the version of what the run published', async (t) => {
     const work = tempDir(t);
-    const script = fileURLToPath(new URL('../scripts/make-sample-image.js', import.meta.url));
-    // The embedded local config, with the sample image script found from anywhere.
+    // The embedded local config as it is: it finds the sample image script from any directory.
     const local = readFileSync(fileURLToPath(new URL('../../config/local.yaml', import.meta.url)), 'utf8');
-    writeFiles(work, { 'local.yaml': local.replace('dist/scripts/make-sample-image.js', script) });
+    writeFiles(work, { 'local.yaml': local });
     const run = await runCli(['run', '--config', 'local.yaml', '--version', 'v2.3.0-pre-debug', '--commit', PSEUDO.slice(-40)], { cwd: work });
     assert.equal(run.code, 0, run.stderr.slice(-2000));
     const key = '.osimage/state/signing/development-key.pub.pem';

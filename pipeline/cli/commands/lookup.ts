@@ -11,6 +11,7 @@ interface LookupOptions {
   repository?: string;
   config?: string;
   lookupDir?: string;
+  local: boolean;
   key?: string;
   cache: boolean;
   json?: boolean;
@@ -25,13 +26,16 @@ export const lookupCommand: CommandSpec = {
     { flags: '--region <region>', description: 'aws: the region of the AMI (required)' },
     { flags: '--security-type <type>', description: 'azure: cvm (default) or trustedlaunch; gcp: sev-es or sev-snp, when there are several' },
     { flags: '--lookup-dir <dir>', description: 'read <uid>.json from this directory only (default: a <uid>.json in the working directory wins)' },
+    { flags: '--no-local', description: 'ignore a <uid>.json in the working directory: read the published table only' },
     { flags: '--key <pub.pem>', description: 'require <uid>.json.sig and verify it with this ECDSA P-256 public key' },
     { flags: '--no-cache', description: 'do not use or fill the cache of release tables (~/.cache/osimage)' },
-    { flags: '--json', description: 'print {uid, csp, region?, securityType?, reference, source, verified} instead of the bare reference' },
+    { flags: '--json', description: 'print {uid, csp, region?, securityType?, reference, source, verified, local} instead of the bare reference' },
     ...TABLE_SOURCE_OPTIONS,
   ],
   helpAfter:
-    '\nA local <uid>.json in the working directory (or --lookup-dir) wins; otherwise <base>/images/<uid>.json is read.\n' +
+    '\nA local <uid>.json in the working directory (or --lookup-dir) wins, and stderr says so; --no-local skips it.\n' +
+    'Otherwise <base>/images/<uid>.json is read. With --key every table, a local one too, must carry a valid\n' +
+    'signature (fail closed); without it, stderr says the table was not verified.\n' +
     'Release tables are cached on disk ($XDG_CACHE_HOME/osimage or ~/.cache/osimage); pseudo versions never are.\n' +
     TABLE_SOURCE_HELP +
     '\nExit codes: 0 found; 2 no such version, or the table has no entry for the request (the message lists what it\n' +
@@ -55,10 +59,14 @@ export const lookupCommand: CommandSpec = {
       region: options.region,
       securityType: options.securityType,
       lookupDir: options.lookupDir,
+      local: options.local,
       baseUrl: () => resolveBaseUrl(options, 'tables'),
       publicKeyPem: options.key === undefined ? undefined : await readPublicKey(options.key),
       cache: options.cache ? diskCache() : undefined,
     });
+    // Where the answer came from is for the person; stdout stays the bare reference.
+    if (result.local) process.stderr.write(`osimage: using the local table ${result.source}, which wins over the published one (--no-local skips it)\n`);
+    if (!result.verified) process.stderr.write(`osimage: the table ${result.source} was not verified: give --key <pub.pem> to check its signature\n`);
     process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${result.reference}\n`);
   },
 };
