@@ -20,6 +20,6 @@ export type DiscoverySettings = z.infer<typeof discoverySettings>;
 
 /** Only what consumers read, from a publisher's config or a consumer's own; the full schema is never built. */
 export async function loadDiscoverySettings(file: string = DEFAULT_CONFIG): Promise<DiscoverySettings> {
-  const settings = validate(discoverySettings, await readYaml(file), file);
+  const settings = await validate(discoverySettings, await readYaml(file), file);
   return { ...settings, ...(settings.publicBaseUrl && { publicBaseUrl: absoluteFileUrl(settings.publicBaseUrl) }) };
 }

@@ -17,7 +17,7 @@ export interface LoadedConfig {
  * build.command is osimage's own directory.
  */
 export async function loadConfig(file: string = DEFAULT_CONFIG): Promise<LoadedConfig> {
-  return { config: normalize(validate(configSchema, await readYaml(file), file)), file };
+  return { config: normalize(await validate(configSchema, await readYaml(file), file)), file };
 }
 
 /** osimage's own directory: `{osimage}` in build.command, so the embedded default runs from any directory. */

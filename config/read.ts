@@ -10,8 +10,14 @@ export const DEFAULT_CONFIG = fileURLToPath(new URL('../../config/local.yaml', i
 
 export class ConfigError extends InputError {}
 
+/** A config file as read: its parsed value, and its text for errors that name a line. */
+export interface YamlFile {
+  value: unknown;
+  text: string;
+}
+
 /** Reading a config file and checking it against a schema, with errors that name the file, the key path and the fix. */
-export async function readYaml(file: string): Promise<unknown> {
+export async function readYaml(file: string): Promise<YamlFile> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -19,28 +25,35 @@ export async function readYaml(file: string): Promise<unknown> {
     throw new ConfigError(`cannot read the config file ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
   try {
-    return parse(text) ?? {};
+    return { value: parse(text) ?? {}, text };
   } catch (error) {
     throw new ConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
   }
 }
 
-export function validate<S extends z.ZodType>(schema: S, doc: unknown, file: string): z.infer<S> {
-  const result = schema.safeParse(doc);
-  if (!result.success) throw new ConfigError(`${file} is not a valid osimage config:\n${describeIssues(result.error)}`);
+export async function validate<S extends z.ZodType>(schema: S, yaml: YamlFile, file: string): Promise<z.infer<S>> {
+  const result = schema.safeParse(yaml.value);
+  if (!result.success) throw new ConfigError(`${file} is not a valid osimage config:\n${await describeIssues(result.error, schema, yaml.text, file)}`);
   return result.data;
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-      if (issue.code === 'unrecognized_keys') {
-        return `  - ${path}: unknown key ${issue.keys.map((key) => `"${key}"`).join(', ')}; check the spelling against config/release.example.yaml`;
-      }
-      return `  - ${path}: ${issue.message}`;
-    })
-    .join('\n');
+async function describeIssues(error: z.ZodError, schema: z.ZodType, text: string, file: string): Promise<string> {
+  const lines: string[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    if (issue.code !== 'unrecognized_keys') {
+      lines.push(`  - ${path}: ${issue.message}`);
+      continue;
+    }
+    // Loaded only for this error, so that reading a valid config (on the lookup path too) costs nothing more.
+    const { hintForKey } = await import('./key-hints.js');
+    for (const key of issue.keys) {
+      const { line, meant } = hintForKey(schema, text, issue.path, key);
+      const where = line === undefined ? '' : ` (${file}:${line})`;
+      lines.push(`  - ${path}: unknown key "${key}"${where}; ${meant ? `did you mean "${meant}"?` : 'check the spelling against config/release.example.yaml'}`);
+    }
+  }
+  return lines.join('\n');
 }
 
 export /** file://relative/dir is not a valid file URL; we take it as a directory relative to the working directory. */

@@ -30,9 +30,11 @@ test('errors name the file, the key path and the fix', async () => {
     assert.equal(error.exitCode, 2);
     assert.ok(error.message.includes(path));
     assert.match(error.message, /store\.url: expected file:\/\/<directory> or s3:\/\/<bucket>/);
-    assert.match(error.message, /unknown key "bogus"/);
+    assert.match(error.message, /unknown key "bogus" \(.*osimage\.yaml:5\); check the spelling/);
     return true;
   });
+  const typo = await configFile('store: { url: file://x }\npublicBaseUrl: https://cdn.example.com\nsigning: { development: true }\naws:\n  import:\n    region: us-east-1\n    buckt: b\n  regions: [us-east-1]\n');
+  await assert.rejects(loadConfig(typo), /  - aws\.import: unknown key "buckt" \(.*:7\); did you mean "bucket"\?/);
   await assert.rejects(loadConfig(await configFile('store: [unclosed\n')), /not valid YAML/);
   await assert.rejects(loadConfig('/nonexistent/osimage.yaml'), /cannot read the config file \/nonexistent\/osimage.yaml: ENOENT/);
 });
