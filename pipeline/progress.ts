@@ -15,7 +15,11 @@ export interface Progress {
 
 export interface ProgressStream {
   isTTY?: boolean;
+  /** A terminal's width: bars fit in it. */
+  columns?: number;
   write(text: string): unknown;
+  /** A terminal says `resize` when its width changes: the bars are drawn again to fit. */
+  on?(event: 'resize', listener: () => void): unknown;
 }
 
 export interface ProgressOptions {
@@ -32,6 +36,9 @@ export interface ProgressOptions {
 const BAR_INTERVAL_MS = 100;
 const LOG_INTERVAL_MS = 5_000;
 const BAR_WIDTH = 24;
+/** On a terminal of known width the bar takes what the figures leave, within these bounds. */
+const MIN_BAR_WIDTH = 8;
+const MAX_BAR_WIDTH = 40;
 
 export function createProgress(log: Logger, label: string, totalBytes: number, options: ProgressOptions = {}): Progress {
   const stream = options.stream ?? process.stderr;
@@ -83,13 +90,20 @@ function describe(meter: Meter, at: number): string {
   return `${percent}% of ${formatBytes(meter.total)}, ${formatBytes(bytesPerSecond)}/s, ETA ${eta(etaSeconds)}`;
 }
 
-/** `qemu raw image [##########..............]  45%  1.1 GiB / 2.5 GiB  85.3 MiB/s  ETA 0:17` */
-export function formatBar(label: string, sentBytes: number, totalBytes: number, bytesPerSecond: number, etaSeconds: number | undefined): string {
+/**
+ * `qemu raw image [##########..............]  45%  1.1 GiB / 2.5 GiB  85.3 MiB/s  ETA 0:17`. Given the terminal's
+ * `columns`, the line fits in it (one column spare, so it never wraps): the bar shrinks, and on a very narrow
+ * terminal the bar and the byte counts give way to `45% ETA 0:17 label`.
+ */
+export function formatBar(label: string, sentBytes: number, totalBytes: number, bytesPerSecond: number, etaSeconds: number | undefined, columns?: number): string {
   const fraction = totalBytes > 0 ? Math.min(1, sentBytes / totalBytes) : 1;
-  const filled = Math.round(fraction * BAR_WIDTH);
-  const bar = `${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}`;
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  return `${label} [${bar}] ${percent}  ${formatBytes(sentBytes)} / ${formatBytes(totalBytes)}  ${formatBytes(bytesPerSecond)}/s  ETA ${eta(etaSeconds)}`;
+  const figures = `${percent}  ${formatBytes(sentBytes)} / ${formatBytes(totalBytes)}  ${formatBytes(bytesPerSecond)}/s  ETA ${eta(etaSeconds)}`;
+  const room = columns === undefined ? BAR_WIDTH : Math.min(MAX_BAR_WIDTH, columns - 1 - `${label} [] ${figures}`.length);
+  // The figures first, so that a cut takes the end of the label rather than them.
+  if (room < MIN_BAR_WIDTH) return `${percent.trim()} ETA ${eta(etaSeconds)} ${label}`.slice(0, Math.max(1, columns! - 1));
+  const filled = Math.round(fraction * room);
+  return `${label} [${'#'.repeat(filled)}${'.'.repeat(room - filled)}] ${figures}`;
 }
 
 export function formatBytes(bytes: number): string {
@@ -124,12 +138,19 @@ class Board {
   private readonly bars: { label: string; meter: Meter; finished: boolean }[] = [];
   private drawnLines = 0;
   private lastDraw = -Infinity;
+  /** The width changed since the last draw: the old block is cleared, not just overwritten. */
+  private resized = false;
 
   constructor(
     private readonly stream: ProgressStream,
     private readonly now: () => number,
     private readonly interval: number,
-  ) {}
+  ) {
+    stream.on?.('resize', () => {
+      this.resized = true;
+      if (this.bars.length > 0) this.draw(true);
+    });
+  }
 
   add(label: string, meter: Meter): Progress {
     const bar = { label, meter, finished: false };
@@ -166,10 +187,11 @@ class Board {
     const width = Math.max(...this.bars.map((bar) => bar.label.length));
     const lines = this.bars.map(({ label, meter }) => {
       const { bytesPerSecond, etaSeconds } = meter.figures(at);
-      return `\x1b[2K${formatBar(label.padEnd(width), meter.sent, meter.total, bytesPerSecond, etaSeconds)}\n`;
+      return `\x1b[2K${formatBar(label.padEnd(width), meter.sent, meter.total, bytesPerSecond, etaSeconds, this.stream.columns)}\n`;
     });
-    // Back to the top of the block, then every bar again.
-    const up = this.drawnLines > 0 ? `\x1b[${this.drawnLines}A` : '';
+    // Back to the top of the block (clearing below it after a resize), then every bar again.
+    const up = this.drawnLines > 0 ? `\x1b[${this.drawnLines}A${this.resized ? '\x1b[0J' : ''}` : '';
+    this.resized = false;
     this.stream.write(`${up}${lines.join('')}`);
     this.drawnLines = lines.length;
   }

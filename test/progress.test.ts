@@ -91,6 +91,29 @@ test('figures are formatted for people', () => {
   assert.equal(formatBar('x', 0, 100, 0, undefined), 'x [........................]   0%  0 B / 100 B  0 B/s  ETA --:--');
 });
 
+test('a bar fits the terminal it is drawn on, and is drawn again when the terminal is resized', () => {
+  for (const columns of [200, 80, 60, 40, 20]) {
+    const line = formatBar('azure trustedlaunch disk', 1.5 * 1024 * MiB, 30 * 1024 * MiB, 85 * MiB, 345, columns);
+    assert.ok(line.length <= columns - 1, `${columns} columns: ${line.length} characters`);
+    assert.match(line, /5%/);
+  }
+  assert.equal(formatBar('qemu', 25 * MiB, 100 * MiB, 5 * MiB, 15, 120).match(/\[([#.]+)\]/)![1]!.length, 40, 'at most 40 wide');
+  assert.match(formatBar('qemu', 25 * MiB, 100 * MiB, 5 * MiB, 15, 40), /^25% ETA 0:15 qemu$/, 'a narrow terminal keeps the percent and the ETA');
+
+  const clock = fakeClock();
+  const { log } = memoryLog();
+  let resize = () => {};
+  const writes: string[] = [];
+  const terminal = { isTTY: true, columns: 100, write: (text: string) => writes.push(text), on: (_event: 'resize', listener: () => void) => (resize = listener) };
+  const progress = createProgress(log, 'gcp image', 10 * MiB, { stream: terminal, now: clock.now, intervalMs: 100, interactive: true });
+  terminal.columns = 50;
+  resize();
+  assert.equal(writes.length, 2, 'a resize redraws at once');
+  assert.match(writes[1]!, /^\x1b\[1A\x1b\[0J\x1b\[2K/, 'up, clear what the old width left, then the bar');
+  assert.ok(writes[1]!.split('\n')[0]!.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').length <= 49);
+  progress.done();
+});
+
 test('bars only on a terminal outside CI; log lines otherwise', () => {
   const { log, lines } = memoryLog();
   const { stream, writes } = fakeTerminal();
