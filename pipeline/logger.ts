@@ -41,24 +41,35 @@ function withFormat(level: string, format: LogFormat): Logger {
     translateTime: 'HH:MM:ss',
     ignore: 'pid,hostname,csp',
     singleLine: true,
-    messageFormat: (record, key) => `${record.csp ? `${String(record.csp)}: ` : ''}${String(record[key] ?? '')}`,
+    // The facts go into the text; nested objects (PCR values, a table) stay for the JSON format.
+    hideObject: true,
+    messageFormat: (record) => lineText(record),
   });
-  return pino(settings, { write: (line: string) => writeAboveProgress(process.stderr, prettify(line)) });
+  // With hideObject, pino-pretty ends a line without its newline.
+  const ended = (text: string) => (text.endsWith('\n') ? text : `${text}\n`);
+  return pino(settings, { write: (line: string) => writeAboveProgress(process.stderr, ended(prettify(line))) });
 }
 
 const WARN = 40;
 const ERROR = 50;
 /** Fields every line has, or that the line's text already says. */
-const QUIET = new Set(['level', 'time', 'msg', 'csp', 'stage']);
+const QUIET = new Set(['level', 'time', 'msg', 'csp', 'stage', 'pid', 'hostname']);
 
-/** One log line for a GitHub Actions log: `<csp>: message key=value…`; warnings and errors become annotations. */
+/** `<csp>: message (key=value …)`: the cloud in front, the scalar facts of the line after it. */
+function lineText(record: Record<string, unknown>): string {
+  const prefix = record.csp ? `${String(record.csp)}: ` : '';
+  const facts = Object.entries(record).flatMap(([key, value]) => {
+    if (QUIET.has(key) || value === undefined || value === null) return [];
+    if (Array.isArray(value) && value.every((item) => typeof item !== 'object')) return [`${key}=${value.join(' ')}`];
+    return typeof value === 'object' ? [] : [`${key}=${String(value)}`];
+  });
+  return `${prefix}${String(record.msg ?? '')}${facts.length > 0 ? ` (${facts.join(', ')})` : ''}`;
+}
+
+/** One log line for a GitHub Actions log: readable text; warnings and errors become annotations. */
 export function githubLine(json: string): string {
   const record = JSON.parse(json) as Record<string, unknown>;
-  const prefix = record.csp ? `${String(record.csp)}: ` : '';
-  const facts = Object.entries(record)
-    .filter(([key]) => !QUIET.has(key))
-    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
-  const text = `${prefix}${String(record.msg ?? '')}${facts.length > 0 ? ` (${facts.join(' ')})` : ''}`;
+  const text = lineText(record);
   const level = Number(record.level);
   if (level >= ERROR) return `::error::${escapeGithub(text)}\n`;
   if (level >= WARN) return `::warning::${escapeGithub(text)}\n`;

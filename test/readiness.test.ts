@@ -142,11 +142,16 @@ test('under GitHub Actions logs are readable lines, a group per stage, warnings 
   assert.match(level.stderr, /OSIMAGE_LOG_LEVEL=verbose: expected one of trace, debug, info/);
 });
 
-test('osimage --version prints the version; the embedded default works from any directory', async () => {
+test('osimage --version prints the version; the embedded default works from any directory and ends with a summary', async () => {
   const version = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version;
   assert.equal((await osimage(['--version'])).stdout, `${version}\n`);
   const dir = await workdir();
-  const result = await osimage(['run', '--version', 'v0.1.0-pre-anywhere', '--commit', COMMIT], { cwd: dir });
+  const result = await osimage(['run', '--version', 'v0.1.0-pre-anywhere', '--commit', COMMIT, '--log-format', 'github'], { cwd: dir });
   assert.equal(result.exitCode, 0, result.stderr);
   assert.match(JSON.parse(result.stdout).qemu, new RegExp(`^file://${dir}/\\.osimage/bucket/raw/v0\\.1\\.0-pre-anywhere-`));
+  // The summary: where it went, what consumers read, the key that verifies it, the time.
+  assert.match(
+    result.stderr,
+    /published v0\.1\.0-pre-anywhere-\w+ to qemu in \d+:\d\d\n  qemu   file:\/\/.*qemu\.raw\n  table  .*\.json \(signature: .*\.json\.sig\)\n  qemu measurements  .*measurements\.yaml .*\n  public key .*\n    -----BEGIN PUBLIC KEY-----\n/,
+  );
 });

@@ -14,6 +14,7 @@ import { paletteFor } from './colors.js';
 import { interruptSignal } from './interrupt.js';
 import type { PipelineFlags } from './pipeline-options.js';
 import { formatReadiness, readinessJson } from './readiness-report.js';
+import { logSummary } from './run-summary.js';
 
 /** Validates the inputs and config, and makes the context every pipeline command runs its stages in. */
 export async function startRun(flags: PipelineFlags): Promise<RunContext> {
@@ -36,7 +37,7 @@ export async function runPipeline(flags: PipelineFlags & { planOut?: string }): 
   const ctx = await startRun(flags);
   if (ctx.dryRun) return rehearse(ctx, STAGES, flags.planOut);
   await runStages(ctx, STAGES);
-  logSummary(ctx);
+  await logSummary(ctx);
   process.stdout.write(formatLookupTable(ctx.table!));
 }
 
@@ -59,13 +60,6 @@ export async function rehearse(ctx: RunContext, stages: readonly Stage[], planOu
     throw new OsimageError(`${failed.failures.length} readiness ${failed.failures.length === 1 ? 'check' : 'checks'} failed`, 'the report on stdout says why and how to fix each');
   }
   for (const warning of ctx.warnings) ctx.log.warn(warning);
-}
-
-/** The end of a run in one place: what was published, and what was left out or needs a look. */
-export function logSummary(ctx: RunContext): void {
-  for (const warning of ctx.warnings) ctx.log.warn(warning);
-  const verb = ctx.dryRun ? 'planned' : 'published';
-  ctx.log.info({ uid: ctx.uid, table: ctx.table, warnings: ctx.warnings.length }, `${verb} ${ctx.uid}${ctx.warnings.length ? ` with ${ctx.warnings.length} warnings` : ''}`);
 }
 
 /** The split commands run a slice of the same stage list. */

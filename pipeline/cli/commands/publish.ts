@@ -19,7 +19,8 @@ Example:
   $ osimage publish --config release.yaml --version v2.2.0 --commit $(git rev-parse HEAD) --results results/`,
     )
     .action(async (flags: PipelineFlags & { results: string }) => {
-      const { logSummary, startRun, stagesNamed } = await import('../run-pipeline.js');
+      const { startRun, stagesNamed } = await import('../run-pipeline.js');
+      const { logSummary } = await import('../run-summary.js');
       const { runStages } = await import('../../run-stages.js');
       const { resolveInputs } = await import('../../inputs.js');
       const { loadResults } = await import('../../results.js');
@@ -29,7 +30,8 @@ Example:
       Object.assign(ctx.references, results.references);
       Object.assign(ctx.measurements, results.measurements);
       await runStages(ctx, stagesNamed('resolve', 'assemble', 'publish'));
-      logSummary(ctx);
+      if (ctx.dryRun) ctx.log.info({ uid: ctx.uid, table: ctx.table }, `dry run: nothing was published for ${ctx.uid}`);
+      else await logSummary(ctx);
       process.stdout.write(formatLookupTable(ctx.table!));
     });
 }
