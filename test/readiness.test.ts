@@ -7,7 +7,7 @@ import { startAwsWorld, BUCKET, COMMIT, type AwsWorld } from './aws-harness.js';
 import { FakeEc2 } from './fakes/ec2/server.js';
 import { writeSampleImage } from '../scripts/make-sample-image.js';
 import { osimage } from './support/cli.js';
-import { workdir, writeConfig } from './support/workdir.js';
+import { REPO, workdir, writeConfig } from './support/workdir.js';
 
 /** The readiness report of a dry run and of `osimage check`, and the preflight that stops a real run, end to end. */
 
@@ -154,4 +154,26 @@ test('osimage --version prints the version; the embedded default works from any 
     result.stderr,
     /published v0\.1\.0-pre-anywhere-\w+ to qemu in \d+:\d\d\n  qemu   file:\/\/.*qemu\.raw\n  table  .*\.json \(signature: .*\.json\.sig\)\n  qemu measurements  .*measurements\.yaml .*\n  public key .*\n    -----BEGIN PUBLIC KEY-----\n/,
   );
+});
+
+test('one result contract: --output json (or --json) on the commands that print a result; config validate --config', async () => {
+  const dir = await workdir();
+  assert.equal((await osimage(['run', '--version', 'v0.1.0-pre-flags', '--commit', COMMIT], { cwd: dir })).exitCode, 0);
+  const uid = await osimage(['uid', '--version', 'v0.1.0-pre-flags', '--commit', COMMIT, '--output', 'json']);
+  assert.deepEqual(JSON.parse(uid.stdout), { uid: `v0.1.0-pre-flags-${COMMIT}`, version: 'v0.1.0-pre-flags', commit: COMMIT });
+  assert.equal((await osimage(['uid', '--version', 'v0.1.0-pre-flags', '--commit', COMMIT, '--json'])).stdout, uid.stdout);
+  const versions = await osimage(['versions', '--output', 'json'], { cwd: dir });
+  assert.deepEqual(JSON.parse(versions.stdout), { releases: [], pseudo: [`v0.1.0-pre-flags-${COMMIT}`] });
+  const lookup = await osimage(['lookup', `v0.1.0-pre-flags-${COMMIT}`, '--csp', 'qemu', '--output', 'json'], { cwd: dir });
+  assert.equal(JSON.parse(lookup.stdout).uid, `v0.1.0-pre-flags-${COMMIT}`);
+  // --image CSP=PATH, as for run and upload; the bare path with --csp still works.
+  const paired = await osimage(['measure', '--image', `QEMU=${image}`, '--uid', 'v2.2.0']);
+  assert.equal(paired.exitCode, 0, paired.stderr);
+  assert.equal((await osimage(['measure', '--image', image, '--csp', 'qemu', '--uid', 'v2.2.0'])).stdout, paired.stdout);
+  const conflict = await osimage(['measure', '--image', `aws=${image}`, '--csp', 'gcp']);
+  assert.equal(conflict.exitCode, 2);
+  assert.match(conflict.stderr, /name different clouds/);
+  const validated = await osimage(['config', 'validate', '--config', join(REPO, 'config/release.example.yaml')]);
+  assert.equal(validated.exitCode, 0, validated.stderr);
+  assert.ok(JSON.parse(validated.stdout).aws);
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Csp } from '../../../discovery/version.js';
 import { registerSpec, type CommandSpec } from '../command-spec.js';
-import { CSP_OPTION, TABLE_SOURCE_HELP, TABLE_SOURCE_OPTIONS } from './source-options.js';
+import { CSP_OPTION, OUTPUT_OPTIONS, TABLE_SOURCE_HELP, TABLE_SOURCE_OPTIONS } from './source-options.js';
 
 interface LookupOptions {
   csp: Csp;
@@ -15,6 +15,7 @@ interface LookupOptions {
   key?: string;
   cache: boolean;
   json?: boolean;
+  output?: string;
 }
 
 export const lookupCommand: CommandSpec = {
@@ -30,6 +31,7 @@ export const lookupCommand: CommandSpec = {
     { flags: '--key <pub.pem>', description: 'require <uid>.json.sig and verify it with this ECDSA P-256 public key' },
     { flags: '--no-cache', description: 'do not use or fill the cache of release tables (~/.cache/osimage)' },
     { flags: '--json', description: 'print {uid, csp, region?, securityType?, reference, source, verified, local} instead of the bare reference' },
+    ...OUTPUT_OPTIONS,
     ...TABLE_SOURCE_OPTIONS,
   ],
   helpAfter:
@@ -67,7 +69,8 @@ export const lookupCommand: CommandSpec = {
     // Where the answer came from is for the person; stdout stays the bare reference.
     if (result.local) process.stderr.write(`osimage: using the local table ${result.source}, which wins over the published one (--no-local skips it)\n`);
     if (!result.verified) process.stderr.write(`osimage: the table ${result.source} was not verified: give --key <pub.pem> to check its signature\n`);
-    process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${result.reference}\n`);
+    const json = options.json || options.output === 'json';
+    process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${result.reference}\n`);
   },
 };
 

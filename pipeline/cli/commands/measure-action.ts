@@ -7,20 +7,32 @@ import { resolveInputs } from '../../inputs.js';
 import { createLogger } from '../../logger.js';
 import { writeResult } from '../../results.js';
 import { resolveSigner } from '../../signing.js';
+import type { Csp } from '../../../discovery/version.js';
+import { parseCsp } from '../pipeline-options.js';
 import type { MeasureFlags } from './measure.js';
 
 export async function measureCommand(flags: MeasureFlags): Promise<void> {
+  const { csp, path } = imageOf(flags);
   const { config } = await loadConfig(flags.config);
   if ((flags.version === undefined) !== (flags.commit === undefined)) throw new InputError('--version and --commit go together');
   const inputs = flags.version && flags.commit ? await resolveInputs({ version: flags.version, commit: flags.commit, repo: flags.repo }) : undefined;
   if (flags.out && !inputs) throw new InputError('--out needs --version and --commit, so that publish can check the result belongs to its run');
   const uid = inputs?.uid ?? flags.uid!;
-  const { file, eventLog } = await measureImage(flags.image, flags.csp, uid, config.measure);
+  const { file, eventLog } = await measureImage(path, csp, uid, config.measure);
   const yaml = formatMeasurements(file);
   if (flags.eventLog) await writeFile(flags.eventLog, `${JSON.stringify(eventLog, null, 2)}\n`);
   if (flags.out && inputs) {
     const signer = await resolveSigner(config, createLogger());
-    await writeResult(flags.out, { uid, commit: inputs.commit, csp: flags.csp, measurements: { yaml, signature: signer.sign(Buffer.from(yaml)) } });
+    await writeResult(flags.out, { uid, commit: inputs.commit, csp, measurements: { yaml, signature: signer.sign(Buffer.from(yaml)) } });
   }
   process.stdout.write(yaml);
+}
+
+/** `--image CSP=PATH`, as every pipeline command takes it; a bare path needs --csp (and agrees with it). */
+function imageOf(flags: MeasureFlags): { csp: Csp; path: string } {
+  const match = /^\s*([A-Za-z]+)\s*=(.+)$/.exec(flags.image);
+  const csp = match ? parseCsp(match[1]!) : flags.csp;
+  if (!csp) throw new InputError(`--image ${flags.image}: which cloud is it for?`, 'give --image CSP=PATH, e.g. --image aws=out/aws.raw');
+  if (flags.csp && flags.csp !== csp) throw new InputError(`--image ${flags.image} and --csp ${flags.csp} name different clouds`);
+  return { csp, path: match ? match[2]! : flags.image };
 }

@@ -3,8 +3,9 @@ import { CSPS, type Csp } from '../../../discovery/version.js';
 import { parseCsp } from '../pipeline-options.js';
 
 export interface MeasureFlags {
+  /** `CSP=PATH` as for every pipeline command, or a bare path with --csp. */
   image: string;
-  csp: Csp;
+  csp?: Csp;
   config?: string;
   uid?: string;
   version?: string;
@@ -18,8 +19,8 @@ export function registerMeasure(program: Command): void {
   program
     .command('measure')
     .description("precalculate a raw image's PCR values and print its measurements file")
-    .requiredOption('--image <path>', 'the raw disk image (GPT, with an EFI system partition holding the boot chain)')
-    .addOption(new Option('--csp <csp>', `the cloud the image is for (selects its PCR overrides): ${CSPS.join(', ')}`).argParser(parseCsp).makeOptionMandatory())
+    .requiredOption('--image <csp=path>', 'the raw disk image and its cloud, as for run and upload (or a bare path with --csp)')
+    .addOption(new Option('--csp <csp>', `the cloud the image is for (selects its PCR overrides): ${CSPS.join(', ')}`).argParser(parseCsp))
     .option('--config <file>', 'configuration file (default: the embedded config/local.yaml)')
     .option('--version <version>', 'with --commit: the release whose uid is written into the file')
     .option('--commit <commit>', 'with --version: the full commit hash')
@@ -33,9 +34,9 @@ export function registerMeasure(program: Command): void {
         'systemd-stub and the Linux EFI stub measure into PCRs 4, 9 and 11; PCRs 8, 12, 13 and 15 are expected zero,\n' +
         "and the config's measure.overrides add per-cloud firmware values.\n\n" +
         'Examples:\n' +
-        '  $ osimage measure --image disk.raw --csp aws --uid v2.2.0\n' +
+        '  $ osimage measure --image aws=disk.raw --uid v2.2.0\n' +
         '  csp: aws\n  image: v2.2.0\n  measurements:\n    4: { expected: "…", warnOnly: false }\n    …\n' +
-        '  $ osimage measure --image out/aws.raw --csp aws --config release.yaml --version v2.2.0 \\\n' +
+        '  $ osimage measure --image aws=out/aws.raw --config release.yaml --version v2.2.0 \\\n' +
         '      --commit $(git rev-parse HEAD) --out results/aws-measure.json        # a CI job, for osimage publish',
     )
     .action(async (flags: MeasureFlags) => {

@@ -26,3 +26,8 @@ export const MEASUREMENTS_SOURCE_HELP =
   'measurements of an image are the publisher\'s. URLs must be https (plain http only to 127.0.0.1 or localhost) or file://.\n';
 
 export const CSP_OPTION: OptionSpec = { flags: '--csp <csp>', description: 'the cloud', choices: ['aws', 'azure', 'gcp', 'qemu'], required: true };
+
+/** The same result contract as every other command: `--output text|json`, or `--json`. */
+export const OUTPUT_OPTIONS: OptionSpec[] = [
+  { flags: '--output <format>', description: 'how the result is printed: text (default) or json', choices: ['text', 'json'] },
+];

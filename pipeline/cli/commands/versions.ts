@@ -1,18 +1,19 @@
 import type { Command } from 'commander';
 import { registerSpec, type CommandSpec } from '../command-spec.js';
-import { TABLE_SOURCE_HELP, TABLE_SOURCE_OPTIONS } from './source-options.js';
+import { OUTPUT_OPTIONS, TABLE_SOURCE_HELP, TABLE_SOURCE_OPTIONS } from './source-options.js';
 
 interface VersionsOptions {
   baseUrl?: string;
   repository?: string;
   config?: string;
   json?: boolean;
+  output?: string;
 }
 
 export const versionsCommand: CommandSpec = {
   name: 'versions',
   description: 'list the published image version uids: releases, then pseudo versions, newest first',
-  options: [{ flags: '--json', description: 'print {"releases": [...], "pseudo": [...]} as published' }, ...TABLE_SOURCE_OPTIONS],
+  options: [{ flags: '--json', description: 'print {"releases": [...], "pseudo": [...]} as published' }, ...OUTPUT_OPTIONS, ...TABLE_SOURCE_OPTIONS],
   helpAfter:
     '\nReads <base>/images/versions.json. Releases are sorted by version, pseudo versions by when they were published.\n' +
     TABLE_SOURCE_HELP +
@@ -27,7 +28,7 @@ export const versionsCommand: CommandSpec = {
   async action(options: VersionsOptions) {
     const [{ resolveBaseUrl }, { listVersions }] = await Promise.all([import('../base-url.js'), import('../../../discovery/versions.js')]);
     const index = await listVersions({ baseUrl: await resolveBaseUrl(options, 'tables') });
-    if (options.json) {
+    if (options.json || options.output === 'json') {
       process.stdout.write(`${JSON.stringify(index)}\n`);
       return;
     }
