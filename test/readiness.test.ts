@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -6,7 +7,7 @@ import { S3Store } from '../pipeline/store/s3-store.js';
 import { startAwsWorld, BUCKET, COMMIT, type AwsWorld } from './aws-harness.js';
 import { FakeEc2 } from './fakes/ec2/server.js';
 import { writeSampleImage } from '../scripts/make-sample-image.js';
-import { osimage } from './support/cli.js';
+import { OSIMAGE, osimage } from './support/cli.js';
 import { REPO, workdir, writeConfig } from './support/workdir.js';
 
 /** The readiness report of a dry run and of `osimage check`, and the preflight that stops a real run, end to end. */
@@ -176,4 +177,41 @@ test('one result contract: --output json (or --json) on the commands that print 
   const validated = await osimage(['config', 'validate', '--config', join(REPO, 'config/release.example.yaml')]);
   assert.equal(validated.exitCode, 0, validated.stderr);
   assert.ok(JSON.parse(validated.stdout).aws);
+});
+
+test('an interrupt stops the whole build command, the processes it started too, and exits 130', async () => {
+  const dir = await workdir();
+  const pidFile = join(dir, 'child.pid');
+  const config = await writeConfig(dir, `
+store: { url: file://${dir}/bucket }
+publicBaseUrl: file://${dir}/bucket
+stateDir: ${dir}/state
+build:
+  command: [sh, -c, 'sleep 30 >/dev/null 2>&1 & echo $! > ${pidFile}; wait']
+  images: { qemu: ${dir}/qemu.raw }
+signing: { development: true }
+qemu: {}
+`);
+  const child = spawn(process.execPath, [OSIMAGE, 'run', '--config', config, '--version', 'v0.1.0-pre-stop', '--commit', COMMIT], { env: { ...process.env, CI: 'true' } });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let sleeper: number | undefined;
+  while (sleeper === undefined) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    sleeper = await readFile(pidFile, 'utf8').then((text) => Number(text.trim()) || undefined, () => undefined);
+  }
+  child.kill('SIGINT');
+  assert.equal(await closed, 130, stderr);
+  // The build's own background process went with it: its group was stopped, not just its first process.
+  const alive = () => {
+    try {
+      process.kill(sleeper!, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let wait = 0; wait < 40 && alive(); wait++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(alive(), false, `the build's sleep (pid ${sleeper}) is still running`);
 });
