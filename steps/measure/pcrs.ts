@@ -1,7 +1,7 @@
 import { InputError } from '../../pipeline/errors.js';
 import { authenticodeSha256 } from './authenticode.js';
 import type { PcrBank } from './event-log.js';
-import { GENERATED_INITRDS, stubCpio } from './stub-cpio.js';
+import { stubCpio } from './stub-cpio.js';
 import { stubBehaviour } from './stub-versions.js';
 import type { Uki } from './uki.js';
 
@@ -38,12 +38,13 @@ export function stubCommandLine(section: Buffer): string {
 
 /** The initrd systemd-stub hands the kernel: its initrd sections, then the archives it generates, each padded to 4 bytes. */
 export function stubInitrd(uki: Uki, stubVersion: number): Buffer | undefined {
+  const behaviour = stubBehaviour(stubVersion);
   const parts: Buffer[] = [];
-  for (const name of stubBehaviour(stubVersion).initrdSections) {
+  for (const name of behaviour.initrdSections) {
     const section = uki.sections.get(name);
     if (section && section.length > 0) parts.push(section);
   }
-  for (const { section, file } of GENERATED_INITRDS) {
+  for (const { section, file } of behaviour.generatedInitrds) {
     const content = uki.sections.get(section);
     if (content && content.length > 0) parts.push(stubCpio(file, content));
   }

@@ -1,14 +1,8 @@
 /**
- * The cpio archives systemd-stub generates (its cpio.c, "newc" format) to hand UKI sections to the initrd: a
- * .pcrsig section becomes /.extra/tpm2-pcr-signature.json and a .pcrpkey section /.extra/tpm2-pcr-public-key.pem.
- * The stub appends them to the initrd, so the kernel measures their exact bytes into PCR 9.
+ * The cpio archives systemd-stub generates (its cpio.c, "newc" format) to hand UKI sections to the initrd as files
+ * under /.extra (which sections, per version: stub-versions.ts). The stub appends them to the initrd, so the kernel
+ * measures their exact bytes into PCR 9.
  */
-
-/** The generated archives, in the order the stub appends them after the UKI's own initrds. */
-export const GENERATED_INITRDS: ReadonlyArray<{ section: string; file: string }> = [
-  { section: '.pcrsig', file: 'tpm2-pcr-signature.json' },
-  { section: '.pcrpkey', file: 'tpm2-pcr-public-key.pem' },
-];
 
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;

@@ -10,9 +10,20 @@ export interface StubBehaviour {
   pcr11Sections: readonly string[];
   /** The UKI sections the stub concatenates into the initrd the kernel loads, in order (the kernel measures it into PCR 9). */
   initrdSections: readonly string[];
+  /** Sections the stub then appends as generated cpio archives (stub-cpio.ts), each as /.extra/<file>, in order. */
+  generatedInitrds: ReadonlyArray<{ section: string; file: string }>;
+  /** The stub starts the kernel with the firmware's LoadImage, which measures .linux into PCR 4. */
+  kernelViaLoadImage: boolean;
   /** Sections this stub acts on in ways osimage cannot predict from the image alone: such a UKI is refused. */
   unpredictable: Readonly<Record<string, string>>;
 }
+
+const PCR_POLICY_FILES = [
+  { section: '.pcrsig', file: 'tpm2-pcr-signature.json' },
+  { section: '.pcrpkey', file: 'tpm2-pcr-public-key.pem' },
+];
+// 257 also hands the initrd the UKI's os-release (the boot-truth suite found /.extra/os-release in a 257 boot).
+const POLICY_FILES_AND_OS_RELEASE = [...PCR_POLICY_FILES, { section: '.osrel', file: 'os-release' }];
 
 const BEFORE_UCODE = ['.linux', '.osrel', '.cmdline', '.initrd'];
 const SELECTED_BY_HARDWARE = {
@@ -28,6 +39,8 @@ const STUBS: readonly StubBehaviour[] = [
     versions: [252, 252],
     pcr11Sections: [...BEFORE_UCODE, '.splash', '.dtb', '.pcrpkey'],
     initrdSections: ['.initrd'],
+    generatedInitrds: PCR_POLICY_FILES,
+    kernelViaLoadImage: true,
     unpredictable: {},
   },
   {
@@ -35,6 +48,8 @@ const STUBS: readonly StubBehaviour[] = [
     versions: [253, 255],
     pcr11Sections: [...BEFORE_UCODE, '.splash', '.dtb', '.uname', '.sbat', '.pcrpkey'],
     initrdSections: ['.initrd'],
+    generatedInitrds: PCR_POLICY_FILES,
+    kernelViaLoadImage: true,
     unpredictable: {},
   },
   {
@@ -42,6 +57,8 @@ const STUBS: readonly StubBehaviour[] = [
     versions: [256, 256],
     pcr11Sections: [...BEFORE_UCODE, '.ucode', '.splash', '.dtb', '.uname', '.sbat', '.pcrpkey'],
     initrdSections: ['.ucode', '.initrd'],
+    generatedInitrds: PCR_POLICY_FILES,
+    kernelViaLoadImage: true,
     unpredictable: {},
   },
   {
@@ -49,13 +66,18 @@ const STUBS: readonly StubBehaviour[] = [
     versions: [257, 257],
     pcr11Sections: [...BEFORE_UCODE, '.ucode', '.splash', '.dtb', '.uname', '.sbat', '.pcrpkey', '.profile', '.dtbauto', '.hwids'],
     initrdSections: ['.ucode', '.initrd'],
+    generatedInitrds: POLICY_FILES_AND_OS_RELEASE,
+    kernelViaLoadImage: true,
     unpredictable: { ...PROFILES, ...SELECTED_BY_HARDWARE },
   },
   {
-    // 258 added .efifw, firmware images the stub installs for the guest.
-    versions: [258, 262],
+    // 258 added .efifw. 262 (Debian forky) no longer starts the kernel with the firmware's LoadImage, so PCR 4 ends
+    // with the UKI. 258-261 are left out: no Debian suite carries them to prove them by a boot.
+    versions: [262, 262],
     pcr11Sections: [...BEFORE_UCODE, '.ucode', '.splash', '.dtb', '.uname', '.sbat', '.pcrpkey', '.profile', '.dtbauto', '.hwids', '.efifw'],
     initrdSections: ['.ucode', '.initrd'],
+    generatedInitrds: POLICY_FILES_AND_OS_RELEASE,
+    kernelViaLoadImage: false,
     unpredictable: { ...PROFILES, ...SELECTED_BY_HARDWARE, '.efifw': 'the stub loads .efifw firmware depending on the machine' },
   },
 ];

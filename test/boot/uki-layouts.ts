@@ -4,7 +4,7 @@
  * .ucode and profiles).
  */
 import { execFile } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -44,7 +44,22 @@ export async function objcopyUki(output: string, inputs: UkiInputs, extra: Recor
     address = align(address + BigInt((await stat(file)).size), 0x1000n);
   }
   await run('objcopy', [...args, inputs.stub, output]);
+  await keepTimestamp(inputs.stub, output);
   return output;
+}
+
+/** objcopy stamps the PE header with the time of the copy; the stub's own stamp makes the UKI reproducible. */
+async function keepTimestamp(stub: string, output: string): Promise<void> {
+  const original = await readFile(stub);
+  const timestampAt = (pe: Buffer) => pe.readUInt32LE(0x3c) + 8;
+  const file = await open(output, 'r+');
+  try {
+    const header = Buffer.alloc(4096);
+    await file.read(header, 0, header.length, 0);
+    await file.write(original.subarray(timestampAt(original), timestampAt(original) + 4), 0, 4, timestampAt(header));
+  } finally {
+    await file.close();
+  }
 }
 
 export interface UkifyOptions {
