@@ -48,7 +48,10 @@ export async function objcopyUki(output: string, inputs: UkiInputs, extra: Recor
   return output;
 }
 
-/** objcopy stamps the PE header with the time of the copy; the stub's own stamp makes the UKI reproducible. */
+/**
+ * objcopy stamps the PE header with the time of the copy (and a checksum over it); the stub's own stamp and a zero
+ * checksum (which UEFI ignores) make the UKI reproducible.
+ */
 async function keepTimestamp(stub: string, output: string): Promise<void> {
   const original = await readFile(stub);
   const timestampAt = (pe: Buffer) => pe.readUInt32LE(0x3c) + 8;
@@ -57,6 +60,7 @@ async function keepTimestamp(stub: string, output: string): Promise<void> {
     const header = Buffer.alloc(4096);
     await file.read(header, 0, header.length, 0);
     await file.write(original.subarray(timestampAt(original), timestampAt(original) + 4), 0, 4, timestampAt(header));
+    await file.write(Buffer.alloc(4), 0, 4, timestampAt(header) + 16 + 64);
   } finally {
     await file.close();
   }
