@@ -10,6 +10,8 @@ import type { ObjectStore } from './store/object-store.js';
 export interface RawImage {
   path: string;
   size: number;
+  /** The image digest: SHA-256 of the bytes, lower-case hex (pipeline/image-digest.ts). */
+  digest: string;
 }
 
 /** A measurements file and its signature, as published. */

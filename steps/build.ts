@@ -3,6 +3,7 @@ import { execa, ExecaError } from 'execa';
 import type { Csp } from '../discovery/version.js';
 import type { RawImage, RunContext } from '../pipeline/context.js';
 import { InputError, OsimageError } from '../pipeline/errors.js';
+import { imageDigest } from '../pipeline/image-digest.js';
 import type { Stage } from '../pipeline/stage.js';
 
 const MiB = 1024 * 1024;
@@ -44,7 +45,7 @@ export async function checkRawImage(csp: Csp, path: string): Promise<RawImage> {
       'clouds import only MiB-aligned disks; pad it, e.g. truncate -s %1M FILE',
     );
   }
-  return { path, size: stats.size };
+  return { path, size: stats.size, digest: await imageDigest(path) };
 }
 
 async function runBuildCommand(ctx: RunContext, build: NonNullable<RunContext['config']['build']>): Promise<void> {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { checkRawImage } from '../steps/build.js';
 import { osimage } from './support/cli.js';
 import { workdir, writeConfig } from './support/workdir.js';
 
@@ -48,4 +50,13 @@ test('raw images must be regular files of a whole number of MiB', async () => {
   const none = await osimage(['run', '--config', path, '--version', 'v1.0.0', '--commit', COMMIT], { cwd: dir });
   assert.equal(none.exitCode, 2);
   assert.match(none.stderr, /no raw image for qemu(.|\n)*--image qemu=PATH/);
+});
+
+test('the build stage records each image digest: the SHA-256 of its bytes, as sha256sum prints it', async () => {
+  const dir = await workdir();
+  const path = join(dir, 'disk.raw');
+  await writeFile(path, Buffer.alloc(3 * 1024 * 1024, 0x5a));
+  const image = await checkRawImage('qemu', path);
+  const sha256sum = execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0];
+  assert.equal(image.digest, sha256sum);
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { httpStatus } from '../steps/upload/gcp/clients.js';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -102,7 +103,7 @@ describe('the GCS and GCE fakes, driven by the real SDKs', () => {
     await images.setIamPolicy({ project: 'project-1', resource: 'shared', globalSetPolicyRequestResource: { policy: { ...policy, bindings: [binding] } } });
     await assert.rejects(
       images.setIamPolicy({ project: 'project-1', resource: 'shared', globalSetPolicyRequestResource: { policy: { ...policy, bindings: [] } } }),
-      (error: { code?: number }) => error.code === 409,
+      (error) => httpStatus(error) === 409,
     );
     assert.deepEqual(gce.policy('project-1', 'shared')?.bindings, [binding]);
   });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,7 +87,7 @@ describe('GCP upload step against the GCS and GCE fakes', () => {
       version: parseVersion(VERSION),
       commit: COMMIT,
       csp: 'gcp',
-      image: { path: imagePath, size: imageBytes.length },
+      image: { path: imagePath, size: imageBytes.length, digest: createHash('sha256').update(imageBytes).digest('hex') },
       config,
       log: createLogger({ level: 'silent' }),
       signal: new AbortController().signal,

@@ -1,9 +1,11 @@
 import { parseWellFormed, runnable } from './command-spec.js';
 import { fastCommands } from './commands/fast.js';
 import { reportError } from './report-error.js';
+import { routeRuntimeWarnings } from '../runtime-warnings.js';
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 bad input, 3 conflict (DESIGN.md). */
 export async function main(argv: string[]): Promise<number> {
+  routeRuntimeWarnings();
   try {
     // A well-formed consumer command runs without commander; help and every malformed invocation go to commander.
     const [name, ...rest] = argv;

@@ -6,7 +6,8 @@ import { writeSampleImage } from '../../scripts/make-sample-image.js';
 import { S3Store } from '../../pipeline/store/s3-store.js';
 import { OSIMAGE } from './cli.js';
 import { FakeEc2 } from '../fakes/ec2/server.js';
-import { startS3Server, type S3Server } from './s3rver.js';
+import { startMotoServer } from './moto.js';
+import type { S3Server } from './s3rver.js';
 import type { LocalRun } from './workflow-runner.js';
 import { workdir } from './workdir.js';
 
@@ -18,7 +19,7 @@ export interface LocalClouds {
 }
 
 export async function startLocalClouds(): Promise<LocalClouds> {
-  const s3 = await startS3Server(['releases', 'import-bucket']);
+  const s3 = await startMotoServer(['releases', 'import-bucket']);
   const ec2 = await FakeEc2.start({ s3: { endpoint: s3.endpoint, credentials: s3.credentials }, importPolls: 1, imagePolls: 1 });
   return {
     s3,
@@ -36,7 +37,7 @@ export async function startLocalClouds(): Promise<LocalClouds> {
  */
 export const LEGS: Record<string, (clouds: LocalClouds) => string> = {
   aws: ({ s3, ec2 }) =>
-    `aws:\n  import: { region: us-east-1, bucket: import-bucket, s3Endpoint: ${s3.endpoint}, forcePathStyle: true, checksums: false }\n` +
+    `aws:\n  import: { region: us-east-1, bucket: import-bucket, s3Endpoint: ${s3.endpoint}, forcePathStyle: true }\n` +
     `  regions: [{ name: us-east-1, ec2Endpoint: ${ec2.endpoint} }, { name: us-west-2, ec2Endpoint: ${ec2.endpoint} }]\n` +
     '  timeouts: { pollSeconds: 0.01, importMinutes: 1, availableMinutes: 1 }',
   qemu: () => 'qemu: {}',
@@ -69,7 +70,7 @@ export async function localRun(clouds: LocalClouds, signingKey: string, prefix: 
   const releaseConfig = join(root, 'release.yaml');
   await writeFile(
     releaseConfig,
-    `store:\n  url: s3://releases/${prefix}\n  endpoint: ${s3.endpoint}\n  forcePathStyle: true\n  checksums: false\n` +
+    `store:\n  url: s3://releases/${prefix}\n  endpoint: ${s3.endpoint}\n  forcePathStyle: true\n` +
       `publicBaseUrl: ${PUBLIC}\nstateDir: .osimage/state\njournal: store\nsigning:\n  key: env:OSIMAGE_SIGNING_KEY\n` +
       `${Object.values(LEGS).map((section) => section(clouds)).join('\n')}\n`,
   );
@@ -104,5 +105,5 @@ export async function localRun(clouds: LocalClouds, signingKey: string, prefix: 
 export function storeAt(s3: S3Server, prefix: string): S3Store {
   process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
-  return new S3Store({ bucket: 'releases', prefix, endpoint: s3.endpoint, forcePathStyle: true, checksums: false });
+  return new S3Store({ bucket: 'releases', prefix, endpoint: s3.endpoint, forcePathStyle: true });
 }

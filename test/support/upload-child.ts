@@ -7,12 +7,12 @@
  * after the other as separate invocations would be (a fresh context, the journal read back from disk), so that a test
  * can fail a run and rerun it without paying for another process. stdout: JSON array of { code, result?, error? }.
  */
-import { stat } from 'node:fs/promises';
 import { configSchema } from '../../config/schema.js';
 import { parseVersion, uidOf, type Csp } from '../../discovery/version.js';
 import { openJournal } from '../../pipeline/journal.js';
 import { createLogger } from '../../pipeline/logger.js';
 import { FileStore } from '../../pipeline/store/file-store.js';
+import { checkRawImage } from '../../steps/build.js';
 import { loadUploader } from '../../steps/upload/registry.js';
 import type { UploadContext } from '../../steps/upload/uploader.js';
 
@@ -42,7 +42,7 @@ async function runOnce(input: ChildRun, index: number): Promise<ChildOutcome> {
       version,
       commit: input.commit,
       csp: input.csp,
-      image: { path: input.image, size: (await stat(input.image)).size },
+      image: await checkRawImage(input.csp, input.image),
       config: configSchema.parse(input.config),
       log: createLogger({ pretty: false, level: 'debug' }).child({ run: index }),
       signal: new AbortController().signal,

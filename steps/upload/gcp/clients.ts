@@ -68,3 +68,13 @@ function withToken<T extends { setCredentials(credentials: { access_token: strin
   client.setCredentials({ access_token: token.trim() });
   return client;
 }
+
+/**
+ * The HTTP status of a failed Compute call. Over REST, google-gax 6 maps it to a gRPC code (`code: 5` for a 404)
+ * and keeps the HTTP one as `httpStatusCode`; Storage errors carry the HTTP status as `code`.
+ */
+export function httpStatus(error: unknown): number | undefined {
+  const { httpStatusCode, code } = error as { httpStatusCode?: unknown; code?: unknown };
+  if (typeof httpStatusCode === 'number') return httpStatusCode;
+  return typeof code === 'number' ? code : undefined;
+}

@@ -1,4 +1,4 @@
-import type { GcpClients } from './clients.js';
+import { httpStatus, type GcpClients } from './clients.js';
 
 export const IMAGE_USER_ROLE = 'roles/compute.imageUser';
 export const PUBLIC_MEMBER = 'allAuthenticatedUsers';
@@ -34,7 +34,7 @@ export async function makePublic(clients: GcpClients, project: string, name: str
       await clients.images.setIamPolicy({ project, resource: name, globalSetPolicyRequestResource: { policy: { ...policy, bindings } } });
       break;
     } catch (error) {
-      if ((error as { code?: unknown }).code !== 409 || attempt >= ATTEMPTS) throw error;
+      if (httpStatus(error) !== 409 || attempt >= ATTEMPTS) throw error;
     }
   }
   return { image: name, role: IMAGE_USER_ROLE, member: PUBLIC_MEMBER };

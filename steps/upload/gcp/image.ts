@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { GcpConfig, GcpSecurityType } from '../../../config/gcp.js';
 import { ConflictError, InputError } from '../../../pipeline/errors.js';
 import type { Logger } from '../../../pipeline/logger.js';
-import type { GcpClients } from './clients.js';
+import { httpStatus, type GcpClients } from './clients.js';
 import { labelsMatch } from './labels.js';
 import { waitForOperation } from './operation.js';
 
@@ -106,7 +106,7 @@ async function deleteImage(clients: GcpClients, project: string, name: string, o
 }
 
 function isNotFound(error: unknown): boolean {
-  return (error as { code?: unknown }).code === 404;
+  return httpStatus(error) === 404;
 }
 
 /** Secure Boot variables from certificate files: DER as is, PEM unwrapped to DER. */

@@ -39,11 +39,11 @@ export interface FakeArm {
   stop(): Promise<void>;
 }
 
-/** The API versions the fake serves, per resource provider family (those arm-compute 24 speaks). */
+/** The API versions the fake serves, per resource provider family (those arm-compute 24 and 25 speak). */
 const API_VERSIONS: Array<[RegExp, string[]]> = [
-  [/\/disks(\/|$)/, ['2025-01-02', '2024-03-02']],
-  [/\/galleries(\/|$)/, ['2025-03-03', '2024-03-03']],
-  [/\/operations\//, ['2025-01-02', '2025-03-03', '2024-03-02', '2024-03-03']],
+  [/\/disks(\/|$)/, ['2026-03-02', '2025-01-02', '2024-03-02']],
+  [/\/galleries(\/|$)/, ['2025-12-03', '2025-03-03', '2024-03-03']],
+  [/\/operations\//, ['2026-03-02', '2025-12-03', '2025-01-02', '2025-03-03', '2024-03-02', '2024-03-03']],
 ];
 
 /**
