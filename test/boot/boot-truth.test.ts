@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
@@ -27,12 +28,10 @@ async function assertBootMatches(t: TestContext, dir: string, options: BootImage
   assert.equal(mismatches.length, 0, `systemd-stub ${image.stubVersion} (${options.layout}):\n${formatMismatches(mismatches)}`);
 }
 
-/** A public key for .pcrpkey (the stub hands it to the initrd as /.extra/tpm2-pcr-public-key.pem). */
+/** A fixed public key for .pcrpkey (the stub hands it to the initrd as /.extra/tpm2-pcr-public-key.pem); fixed so the disk, and its cached boot, stay the same. */
 async function pcrPublicKey(dir: string): Promise<string> {
-  const key = join(dir, 'pcr.key');
   const pub = join(dir, 'pcr.pub.pem');
-  await run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
-  await run('openssl', ['pkey', '-in', key, '-pubout', '-out', pub]);
+  await writeFile(pub, '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEOP1jYFLdOjVZ3/ZZL21wYSirJzjQ\nKpMY0C8br+8nTJMTh0cJwEga7KWHJso2uJt/HHJPutN92UO20+aqsZgShA==\n-----END PUBLIC KEY-----\n');
   return pub;
 }
 
