@@ -26,8 +26,8 @@ export const measureConfig = z.strictObject({
     .describe("systemd-stub's major version, when the UKI's .sdmagic section does not name it (or names it wrongly)"),
   pcr4IncludesLinux: z
     .boolean()
-    .default(true)
-    .describe("PCR 4 also holds the Authenticode digest of the UKI's .linux section (systemd-stub starts the kernel with LoadImage)"),
+    .optional()
+    .describe("PCR 4 also holds the Authenticode digest of the UKI's .linux section; default: as the stub version does (systemd-stub up to 257 starts the kernel with LoadImage, 262 does not)"),
   pcr11Phases: z
     .array(z.string().regex(/^[a-z0-9-]+$/))
     .default([])

@@ -104,6 +104,8 @@ export const sampleEntryCode = Buffer.from([0x31, 0xc0, 0xc3]);
 export interface SampleUkiOptions {
   cmdline?: string;
   stubVersion?: string;
+  /** More UKI sections (e.g. .profile), after the usual ones. */
+  extraSections?: Array<{ name: string; data: Buffer }>;
 }
 
 /** A UKI as ukify or objcopy would assemble it around systemd-stub, small enough for tests. */
@@ -121,6 +123,7 @@ export function buildSampleUki(options: SampleUkiOptions = {}): Buffer {
     { name: '.cmdline', data: Buffer.from(options.cmdline ?? 'console=ttyS0 root=PARTLABEL=root ro') },
     { name: '.linux', data: kernel },
     { name: '.initrd', data: initrd },
+    ...(options.extraSections ?? []),
   ]);
 }
 

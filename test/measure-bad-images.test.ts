@@ -81,9 +81,26 @@ test('a systemd-stub version the measurer does not know is refused, unless the c
   const dir = await tempDir(t);
   const image = join(dir, 'disk.raw');
   await writeSampleImage(image, { sizeMiB: 20, stubVersion: '260' });
-  await rejects(image, /systemd-stub 260 is not a version osimage knows how to measure \(known: 252, 253-256\)/);
+  await rejects(image, /systemd-stub 260 is not a version osimage knows how to measure \(known: 252, 253-255, 256, 257, 262\)/);
   const { file } = await measureImage(image, 'aws', 'v1.0.0', measureConfig.parse({ stubVersion: 252 }));
   assert.match(file.measurements[11]!.expected, /^[0-9a-f]{64}$/);
+});
+
+for (const [version, section] of [['257', '.profile'], ['257', '.dtbauto'], ['257', '.hwids'], ['262', '.efifw'], ['262', '.profile']]) {
+  test(`a systemd-stub ${version} UKI with ${section}, which the stub measures but osimage cannot predict, is refused`, async (t) => {
+    const dir = await tempDir(t);
+    const image = join(dir, 'disk.raw');
+    await writeSampleImage(image, { sizeMiB: 20, stubVersion: version, extraSections: [{ name: section, data: Buffer.from('ID=1\n') }] });
+    await rejects(image, new RegExp(`has a \\${section} section, which systemd-stub ${version} measures but osimage cannot predict`));
+  });
+}
+
+test('a section an older stub ignores does not stop it from being measured', async (t) => {
+  const dir = await tempDir(t);
+  const image = join(dir, 'disk.raw');
+  await writeSampleImage(image, { sizeMiB: 20, stubVersion: '252', extraSections: [{ name: '.profile', data: Buffer.from('ID=1\n') }] });
+  const { eventLog } = await measureImage(image, 'aws', 'v1.0.0', measureConfig.parse({}));
+  assert.ok(!eventLog.events.some((event) => event.description.includes('.profile')), 'systemd-stub 252 knows no .profile');
 });
 
 test('osimage measure exits 2 with the reason on a bad image', async (t) => {

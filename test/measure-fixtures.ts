@@ -71,6 +71,11 @@ export interface DiskOptions {
   unformatted?: boolean;
 }
 
+/** Fixed GUIDs, volume ID and timestamps make the disk reproducible, so the boot suite's cache (keyed by its hash) hits. */
+const DISK_GUID = '6f1c1e3a-8b0f-4d5e-9a51-0b7c2d6e4f10';
+const PARTITION_GUIDS = ['0a4e6c1d-2b3f-4a5c-8d7e-9f0a1b2c3d41', '0a4e6c1d-2b3f-4a5c-8d7e-9f0a1b2c3d42'];
+const REPRODUCIBLE = { env: { ...process.env, SOURCE_DATE_EPOCH: '1704067200' } };
+
 /** A sparse GPT disk: the ESP at 1 MiB, a 1 MiB root partition after it. */
 export async function buildDisk(dir: string, options: DiskOptions, name = 'disk.raw'): Promise<string> {
   const disk = join(dir, name);
@@ -80,19 +85,20 @@ export async function buildDisk(dir: string, options: DiskOptions, name = 'disk.
   await run('sgdisk', [
     '-n', `1:2048:+${options.espMiB}M`, '-t', `1:${options.espType ?? 'ef00'}`, '-c', '1:esp',
     '-n', '2:0:+1M', '-t', '2:8304', '-c', '2:root',
+    '-U', DISK_GUID, '-u', `1:${PARTITION_GUIDS[0]}`, '-u', `2:${PARTITION_GUIDS[1]}`,
     disk,
   ]);
   if (!options.unformatted) {
     await run('truncate', ['-s', `${options.espMiB}M`, esp]);
     const clusterFlags = options.fat === 32 ? ['-s', '1'] : [];
-    await run('mkfs.vfat', ['-F', String(options.fat), ...clusterFlags, '-n', 'ESP', esp]);
+    await run('mkfs.vfat', ['--invariant', '-i', '0511e5a1', '-F', String(options.fat), ...clusterFlags, '-n', 'ESP', esp]);
     const dirs = new Set<string>();
     for (const path of Object.keys(options.files)) {
       const segments = path.split('/');
       for (let i = 1; i < segments.length; i++) dirs.add(segments.slice(0, i).join('/'));
     }
-    for (const d of [...dirs].sort()) await run('mmd', ['-i', esp, `::/${d}`]);
-    for (const [path, local] of Object.entries(options.files)) await run('mcopy', ['-i', esp, local, `::/${path}`]);
+    for (const d of [...dirs].sort()) await run('mmd', ['-i', esp, `::/${d}`], REPRODUCIBLE);
+    for (const [path, local] of Object.entries(options.files)) await run('mcopy', ['-i', esp, local, `::/${path}`], REPRODUCIBLE);
     await run('dd', [`if=${esp}`, `of=${disk}`, 'bs=1M', 'seek=1', 'conv=notrunc,sparse', 'status=none']);
     await rm(esp);
   }

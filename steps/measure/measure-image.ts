@@ -8,7 +8,8 @@ import { type EventLog, PcrBank } from './event-log.js';
 import { openFat } from './fat.js';
 import { findEsp, readGpt } from './gpt.js';
 import { measurePcr11, measurePcr4, measurePcr9, type BootStage } from './pcrs.js';
-import { KNOWN_STUB_VERSIONS, parseUki } from './uki.js';
+import { KNOWN_STUB_VERSIONS, refuseUnpredictable, stubBehaviour } from './stub-versions.js';
+import { parseUki } from './uki.js';
 
 export interface ImageMeasurements {
   file: MeasurementsFile;
@@ -51,9 +52,11 @@ export async function measureImage(path: string, csp: Csp, uid: string, config: 
     );
   }
 
+  refuseUnpredictable(stubVersion, uki.sections.keys(), `${ukiPath} on the ESP`);
+
   const bank = new PcrBank();
-  measurePcr4(bank, stages, uki, config.pcr4IncludesLinux);
-  measurePcr9(bank, uki);
+  measurePcr4(bank, stages, uki, config.pcr4IncludesLinux ?? stubBehaviour(stubVersion).kernelViaLoadImage);
+  measurePcr9(bank, uki, stubVersion);
   measurePcr11(bank, uki, stubVersion, config.pcr11Phases);
 
   const measurements: Record<number, Measurement> = {};

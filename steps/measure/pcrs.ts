@@ -1,7 +1,9 @@
 import { InputError } from '../../pipeline/errors.js';
 import { authenticodeSha256 } from './authenticode.js';
 import type { PcrBank } from './event-log.js';
-import { measuredSections, type Uki } from './uki.js';
+import { stubCpio } from './stub-cpio.js';
+import { stubBehaviour } from './stub-versions.js';
+import type { Uki } from './uki.js';
 
 export interface BootStage {
   path: string;
@@ -27,17 +29,41 @@ export function measurePcr4(bank: PcrBank, stages: BootStage[], uki: Uki, includ
 }
 
 /**
- * PCR 9 as the Linux EFI stub extends it: the command line it receives as LoadOptions (systemd-stub passes the
- * .cmdline section as UTF-16LE with its NUL terminator), then the initrd it loads through LoadFile2.
+ * The command line systemd-stub hands the kernel for the .cmdline section (its mangle_stub_cmdline()): the text up to
+ * the first NUL, control characters (a trailing newline, say) turned into spaces, trailing spaces cut.
  */
-export function measurePcr9(bank: PcrBank, uki: Uki): void {
+export function stubCommandLine(section: Buffer): string {
+  return section.toString('utf8').replace(/\0[\s\S]*$/, '').replace(/[\x00-\x1f]/g, ' ').replace(/ +$/, '');
+}
+
+/** The initrd systemd-stub hands the kernel: its initrd sections, then the archives it generates, each padded to 4 bytes. */
+export function stubInitrd(uki: Uki, stubVersion: number): Buffer | undefined {
+  const behaviour = stubBehaviour(stubVersion);
+  const parts: Buffer[] = [];
+  for (const name of behaviour.initrdSections) {
+    const section = uki.sections.get(name);
+    if (section && section.length > 0) parts.push(section);
+  }
+  for (const { section, file } of behaviour.generatedInitrds) {
+    const content = uki.sections.get(section);
+    if (content && content.length > 0) parts.push(stubCpio(file, content));
+  }
+  if (parts.length <= 1) return parts[0];
+  return Buffer.concat(parts.flatMap((part) => [part, Buffer.alloc((4 - (part.length % 4)) % 4)]));
+}
+
+/**
+ * PCR 9 as the Linux EFI stub extends it: the command line it receives as LoadOptions (UTF-16LE with its NUL
+ * terminator), then the initrd it loads through LoadFile2.
+ */
+export function measurePcr9(bank: PcrBank, uki: Uki, stubVersion: number): void {
   const cmdline = uki.sections.get('.cmdline');
   if (cmdline) {
-    const text = cmdline.toString('utf8').replace(/\0[\s\S]*$/, '');
-    bank.measure(9, Buffer.from(`${text}\0`, 'utf16le'), 'EV_EVENT_TAG', `Linux EFI stub: LoadOptions (kernel command line "${text}" as UTF-16LE)`);
+    const text = stubCommandLine(cmdline);
+    bank.measure(9, Buffer.from(`${text}\0`, 'utf16le'), 'EV_EVENT_TAG', `Linux EFI stub: LoadOptions (kernel command line ${JSON.stringify(text)} as UTF-16LE)`);
   }
-  const initrd = uki.sections.get('.initrd');
-  if (initrd) bank.measure(9, initrd, 'EV_EVENT_TAG', `Linux EFI stub: initrd (${initrd.length} bytes)`);
+  const initrd = stubInitrd(uki, stubVersion);
+  if (initrd) bank.measure(9, initrd, 'EV_EVENT_TAG', `Linux EFI stub: initrd from systemd-stub ${stubVersion} (${initrd.length} bytes)`);
 }
 
 /**
@@ -45,7 +71,7 @@ export function measurePcr9(bank: PcrBank, uki: Uki): void {
  * with its NUL, then its content. Then the boot phases systemd-pcrphase extends, when configured.
  */
 export function measurePcr11(bank: PcrBank, uki: Uki, stubVersion: number, phases: readonly string[]): void {
-  for (const name of measuredSections(stubVersion)) {
+  for (const name of stubBehaviour(stubVersion).pcr11Sections) {
     const content = uki.sections.get(name);
     if (!content) continue;
     bank.measure(11, Buffer.from(`${name}\0`, 'latin1'), 'EV_IPL', `systemd-stub ${stubVersion}: section name ${name}`);
