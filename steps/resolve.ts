@@ -1,4 +1,5 @@
 import { isRelease } from '../discovery/version.js';
+import { requireSecrets } from '../pipeline/check-secrets.js';
 import { ConflictError } from '../pipeline/errors.js';
 import type { Stage } from '../pipeline/stage.js';
 import { tableKey } from './publish/keys.js';
@@ -7,7 +8,8 @@ import { publishedByThisRun } from './publish/resume.js';
 /**
  * Says what the run will do, and stops a release that is already published before any cloud work starts:
  * a release uid is immutable. The only exception is a run that was interrupted after it created the table
- * itself, which its journal proves; it resumes to finish the index.
+ * itself, which its journal proves; it resumes to finish the index. Every secret the run needs (the signing key, cloud
+ * tokens) is read here too: a missing one must stop the run before the first cloud write, not an hour into it.
  */
 export const resolveStage: Stage = {
   name: 'resolve',
@@ -16,6 +18,9 @@ export const resolveStage: Stage = {
       { uid: ctx.uid, commit: ctx.commit, clouds: ctx.csps, store: ctx.store.location, dryRun: ctx.dryRun },
       `publishing ${ctx.uid} to ${ctx.csps.join(', ')}${ctx.dryRun ? ' (dry run: no cloud writes)' : ''}`,
     );
+    await requireSecrets(ctx.config, ctx.csps, { signs: ctx.signs });
+    // Loading the key also proves it parses and its password opens it.
+    if (ctx.signs) await ctx.signer();
     if (!isRelease(ctx.version)) return;
     const published = await ctx.store.head(tableKey(ctx.uid));
     if (!published) return;
