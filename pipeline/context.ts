@@ -31,15 +31,19 @@ export interface RunContext {
   readonly dryRun: boolean;
   /** --extend: a published release may grow by the references this run adds (never change them). */
   readonly extend: boolean;
+  /** --replace (pseudo versions only): delete what earlier runs made for this uid, per cloud, and publish afresh. */
+  readonly replace: boolean;
   readonly log: Logger;
   readonly signal: AbortSignal;
   /** What the run summary must tell besides the lookup table, e.g. a best-effort region left out. */
   readonly warnings: string[];
   readonly store: ObjectStore;
   /**
-   * Signs the measurements and the lookup table; a run never publishes unsigned. Resolved on first use, so a CI job
-   * that only uploads needs no signing key.
+   * Does this run sign (measurements, the lookup table)? A CI job that only uploads does not, so it needs no signing
+   * key; every other run resolves its key in the resolve stage, before any cloud write.
    */
+  readonly signs: boolean;
+  /** Signs the measurements and the lookup table; a run never publishes unsigned. */
   signer(): Promise<Signer>;
   /** osimage's own version, recorded as provenance. */
   readonly toolVersion: string;

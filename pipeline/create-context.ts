@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import { CSPS, type Csp } from '../discovery/version.js';
+import { CSPS, isRelease, type Csp } from '../discovery/version.js';
 import type { RunContext } from './context.js';
 import { InputError } from './errors.js';
 import type { Inputs } from './inputs.js';
@@ -18,6 +18,9 @@ export interface RunOptions {
   images?: Partial<Record<Csp, string>>;
   dryRun?: boolean;
   extend?: boolean;
+  replace?: boolean;
+  /** Whether the run signs (default true); `osimage upload` does not. */
+  signs?: boolean;
   log: Logger;
   signal: AbortSignal;
 }
@@ -27,6 +30,9 @@ const TOOL_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', impo
 export async function createContext(inputs: Inputs, options: RunOptions): Promise<RunContext> {
   const { config } = options;
   const csps = selectClouds(config, options.csps);
+  if (options.replace && isRelease(inputs.version)) {
+    throw new InputError(`--replace is refused for release ${inputs.uid}`, 'a release is immutable; only pseudo versions (-pre-<suffix>) may be replaced');
+  }
   for (const csp of Object.keys(options.images ?? {}) as Csp[]) {
     if (!csps.includes(csp)) throw new InputError(`--image ${csp}=… names a cloud this run does not build (${csps.join(', ')})`);
   }
@@ -43,6 +49,8 @@ export async function createContext(inputs: Inputs, options: RunOptions): Promis
     csps,
     dryRun: options.dryRun ?? false,
     extend: options.extend ?? false,
+    replace: options.replace ?? false,
+    signs: options.signs ?? true,
     log: options.log,
     signal: options.signal,
     warnings: [],

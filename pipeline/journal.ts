@@ -1,3 +1,4 @@
+import { checkDigest } from './digest-check.js';
 import type { ObjectStore } from './store/object-store.js';
 
 /**
@@ -13,6 +14,11 @@ export interface Journal {
 }
 
 export interface Resumable<T> {
+  /**
+   * The digest of the image this unit is made from. It is recorded on the entry (a `digest` field beside the result,
+   * which must then be an object), and an entry of another image is never reused: DigestMismatchError.
+   */
+  digest?: string;
   /** Is a journalled result still there in the world? A result the world no longer confirms is made again. */
   confirm?: (recorded: T) => Promise<boolean>;
   /** Look for a result made by an earlier run that failed before it could record it. */
@@ -26,10 +32,11 @@ export interface Resumable<T> {
  */
 export async function resumable<T>(journal: Journal, key: string, unit: Resumable<T>): Promise<T> {
   const recorded = journal.get<T>(key);
+  if (recorded !== undefined && unit.digest) checkDigest(`the journal entry ${key}`, (recorded as { digest?: string }).digest, unit.digest);
   if (recorded !== undefined && (!unit.confirm || (await unit.confirm(recorded)))) return recorded;
   const found = unit.find ? await unit.find() : undefined;
   const result = found !== undefined ? found : await unit.create();
-  await journal.record(key, result);
+  await journal.record(key, unit.digest ? { ...result, digest: unit.digest } : result);
   return result;
 }
 

@@ -1,7 +1,8 @@
-import type { Csp } from '../discovery/version.js';
+import { isRelease, type Csp } from '../discovery/version.js';
 import { mapBounded } from '../pipeline/bounded.js';
 import type { RunContext } from '../pipeline/context.js';
-import { AbortedError } from '../pipeline/errors.js';
+import { DigestMismatchError } from '../pipeline/digest-check.js';
+import { AbortedError, ConflictError, InputError } from '../pipeline/errors.js';
 import type { Stage } from '../pipeline/stage.js';
 import { loadUploader } from './upload/registry.js';
 import type { UploadContext } from './upload/uploader.js';
@@ -23,11 +24,27 @@ export const uploadStage: Stage = {
         setReference(ctx, csp, plan.reference);
         return;
       }
-      setReference(ctx, csp, await uploader.upload(uploadContext));
+      if (ctx.replace) {
+        if (!uploader.remove) throw new InputError(`--replace: osimage cannot yet delete what earlier runs made on ${csp}`);
+        await uploader.remove(uploadContext);
+      }
+      try {
+        setReference(ctx, csp, await uploader.upload(uploadContext));
+      } catch (error) {
+        throw error instanceof DigestMismatchError ? withWayOut(ctx, csp, error) : error;
+      }
       uploadContext.log.info({ reference: ctx.references[csp] }, `${csp}: uploaded`);
     });
   },
 };
+
+/** A release is one image for good; a pseudo version may start afresh with --replace. */
+function withWayOut(ctx: RunContext, csp: Csp, error: DigestMismatchError): ConflictError {
+  const hint = isRelease(ctx.version)
+    ? `release ${ctx.uid} is one image: publish these bytes as a new version, or run again with exactly the image ${error.found ?? 'it was made from'}`
+    : `run again with --replace to delete what earlier runs made for ${ctx.uid} on ${csp} and publish this image afresh`;
+  return new ConflictError(`${csp}: ${error.message}`, hint);
+}
 
 export async function uploadContextOf(ctx: RunContext, csp: Csp): Promise<UploadContext> {
   const image = ctx.images[csp];
@@ -44,6 +61,7 @@ export async function uploadContextOf(ctx: RunContext, csp: Csp): Promise<Upload
     warnings: ctx.warnings,
     journal: await ctx.journal(csp),
     store: ctx.store,
+    replace: ctx.replace,
   };
 }
 

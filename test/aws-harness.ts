@@ -94,6 +94,7 @@ export async function uploadContext(world: AwsWorld, aws: AwsInput, uid: string,
     signal: new AbortController().signal,
     warnings: [],
     journal: await openJournal(store, uid, 'aws'),
+    replace: false,
     store,
     lines,
   };

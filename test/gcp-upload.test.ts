@@ -87,6 +87,7 @@ describe('GCP upload step against the GCS and GCE fakes', () => {
       version: parseVersion(VERSION),
       commit: COMMIT,
       csp: 'gcp',
+      replace: false,
       image: { path: imagePath, size: imageBytes.length, digest: createHash('sha256').update(imageBytes).digest('hex') },
       config,
       log: createLogger({ level: 'silent' }),

@@ -37,6 +37,8 @@ async function context(dir: string, csps: Csp[], images: Partial<Record<Csp, str
     csps,
     dryRun: true,
     extend: false,
+    replace: false,
+    signs: true,
     log,
     signal: new AbortController().signal,
     warnings: [],

@@ -12,6 +12,7 @@ export interface PipelineFlags {
   image?: Partial<Record<Csp, string>>;
   dryRun?: boolean;
   extend?: boolean;
+  replace?: boolean;
 }
 
 export function addInputOptions(command: Command): Command {
@@ -33,6 +34,12 @@ export const cspListOption = () =>
 
 export const extendOption = () =>
   new Option('--extend', 'let a published release grow: add new regions or clouds, never change a published reference');
+
+export const replaceOption = () =>
+  new Option(
+    '--replace',
+    'pseudo versions only: delete what earlier runs made for this uid on each cloud of the run (another image) and publish afresh',
+  );
 
 export const dryRunOption = () =>
   new Option('--dry-run', 'run local stages and read-only cloud checks, print the plan, write nothing remote');

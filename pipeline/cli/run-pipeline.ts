@@ -11,7 +11,7 @@ import { interruptSignal } from './interrupt.js';
 import type { PipelineFlags } from './pipeline-options.js';
 
 /** Validates the inputs and config, and makes the context every pipeline command runs its stages in. */
-export async function startRun(flags: PipelineFlags): Promise<RunContext> {
+export async function startRun(flags: PipelineFlags, options: { signs?: boolean } = {}): Promise<RunContext> {
   const inputs = await resolveInputs(flags);
   const { config } = await loadConfig(flags.config);
   const log = createLogger();
@@ -21,6 +21,8 @@ export async function startRun(flags: PipelineFlags): Promise<RunContext> {
     images: flags.image,
     dryRun: flags.dryRun,
     extend: flags.extend,
+    replace: flags.replace,
+    signs: options.signs,
     log,
     signal: interruptSignal(log),
   });

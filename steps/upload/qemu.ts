@@ -1,3 +1,4 @@
+import { checkDigest, DIGEST_METADATA } from '../../pipeline/digest-check.js';
 import { resumable } from '../../pipeline/journal.js';
 import { createProgress } from '../../pipeline/progress.js';
 import { publicUrl } from '../../pipeline/public-url.js';
@@ -18,16 +19,23 @@ export const qemuUploader: Uploader<string> = {
 
   async upload(ctx) {
     const key = rawKey(ctx);
+    // An object already there is reused only when its metadata names this run's image digest.
+    const existing = async () => {
+      const info = await ctx.store.head(key);
+      if (info) checkDigest(`the raw image ${ctx.store.location}/${key}`, info.metadata[DIGEST_METADATA], ctx.image.digest);
+      return info && { key, size: info.size };
+    };
     await resumable(ctx.journal, 'raw-image', {
-      // The same uid always means the same image, so an object of the right size is the one we uploaded.
-      confirm: async (recorded: { size: number }) => (await ctx.store.head(key))?.size === recorded.size,
+      digest: ctx.image.digest,
+      confirm: async () => (await existing()) !== undefined,
+      find: existing,
       create: async () => {
         ctx.log.info({ key, bytes: ctx.image.size }, 'publishing the raw image');
         const progress = createProgress(ctx.log, 'qemu raw image', ctx.image.size);
         try {
           await ctx.store.upload(key, ctx.image.path, {
             contentType: 'application/octet-stream',
-            metadata: { uid: ctx.uid, commit: ctx.commit },
+            metadata: { uid: ctx.uid, commit: ctx.commit, [DIGEST_METADATA]: ctx.image.digest },
             onProgress: progress.update,
             signal: ctx.signal,
           });
@@ -38,6 +46,13 @@ export const qemuUploader: Uploader<string> = {
       },
     });
     return publicUrl(ctx.config, key);
+  },
+
+  async remove(ctx) {
+    const key = rawKey(ctx);
+    ctx.log.info({ key }, 'deleting the raw image an earlier run published (--replace)');
+    await ctx.store.delete(key);
+    await ctx.journal.forget('raw-image');
   },
 };
 

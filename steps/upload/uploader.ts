@@ -21,6 +21,8 @@ export interface UploadContext {
   readonly journal: Journal;
   /** The publication store (the qemu step publishes its raw image there). */
   readonly store: ObjectStore;
+  /** --replace (pseudo versions only): delete what earlier runs made for this uid on this cloud before uploading. */
+  readonly replace: boolean;
 }
 
 /** The result of a dry run: what was checked read-only, and the writes a real run would make. */
@@ -39,6 +41,15 @@ export interface Uploader<Ref> {
   readonly csp: Csp;
   /** Read-only: checks credentials and resources, and says what it would write. Writes nothing. */
   plan(ctx: UploadContext): Promise<Plan<Ref>>;
-  /** Creates or adopts every cloud resource and returns the lookup-table entry. Idempotent and resumable. */
+  /**
+   * Creates or adopts every cloud resource and returns the lookup-table entry. Idempotent and resumable; adopts only
+   * what carries this run's image digest (DigestMismatchError otherwise).
+   */
   upload(ctx: UploadContext): Promise<Ref>;
+  /**
+   * Deletes everything earlier runs made for this uid on this cloud (found by name and tag, whatever its digest) and
+   * forgets it in the journal, so that the upload after it starts afresh and nothing is left behind. A cloud without
+   * it refuses --replace.
+   */
+  remove?(ctx: UploadContext): Promise<void>;
 }

@@ -42,6 +42,7 @@ async function runOnce(input: ChildRun, index: number): Promise<ChildOutcome> {
       version,
       commit: input.commit,
       csp: input.csp,
+      replace: false,
       image: await checkRawImage(input.csp, input.image),
       config: configSchema.parse(input.config),
       log: createLogger({ pretty: false, level: 'debug' }).child({ run: index }),

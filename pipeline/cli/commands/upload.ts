@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { Csp } from '../../../discovery/version.js';
-import { addImageOptions, addInputOptions, dryRunOption, parseCsp, type PipelineFlags } from '../pipeline-options.js';
+import { addImageOptions, addInputOptions, dryRunOption, parseCsp, replaceOption, type PipelineFlags } from '../pipeline-options.js';
 
 export function registerUpload(program: Command): void {
   const command = program
@@ -8,7 +8,8 @@ export function registerUpload(program: Command): void {
     .description("upload one cloud's raw image and write its image reference to a result file (one CI job per cloud)")
     .addOption(new Option('--csp <csp>', 'the cloud: aws, azure, gcp or qemu').argParser(parseCsp).makeOptionMandatory())
     .requiredOption('--out <file>', 'where to write the result (JSON), for osimage publish --results')
-    .addOption(dryRunOption());
+    .addOption(dryRunOption())
+    .addOption(replaceOption());
   addImageOptions(addInputOptions(command))
     .addHelpText(
       'after',
@@ -25,8 +26,9 @@ Example:
       const { runStages } = await import('../../run-stages.js');
       const { writeResult } = await import('../../results.js');
       const { csp } = flags;
-      const ctx = await startRun({ ...flags, csp: [csp] });
-      await runStages(ctx, stagesNamed('resolve', 'build', 'upload'));
+      // Measuring (unsigned: this job holds no signing key) is the check that the image is sound before it is uploaded.
+      const ctx = await startRun({ ...flags, csp: [csp] }, { signs: false });
+      await runStages(ctx, stagesNamed('resolve', 'build', 'measure', 'upload'));
       for (const warning of ctx.warnings) ctx.log.warn(warning);
       await writeResult(flags.out, { uid: ctx.uid, commit: ctx.commit, csp, reference: ctx.references[csp] });
       process.stdout.write(`${JSON.stringify(ctx.references[csp])}\n`);
