@@ -18,6 +18,8 @@ export interface RawImage {
 export interface SignedMeasurements {
   yaml: string;
   signature?: string;
+  /** The digest of the image measured: the published file's `osimage-digest` metadata. */
+  digest: string;
 }
 
 /** What every stage sees (DESIGN.md "The pipeline"). Stages fill the result fields in order. */

@@ -25,7 +25,7 @@ export const measureStage: Stage = {
       const eventLogPath = join(dir, 'event-log.json');
       await mkdir(dir, { recursive: true });
       await writeFile(eventLogPath, `${JSON.stringify(eventLog, null, 2)}\n`);
-      ctx.measurements[csp] = { yaml, signature: signer?.sign(Buffer.from(yaml)) };
+      ctx.measurements[csp] = { yaml, signature: signer?.sign(Buffer.from(yaml)), digest: image.digest };
       log.info({ pcrs: eventLog.pcrs, stubVersion: eventLog.stubVersion, eventLog: eventLogPath }, signer ? 'measured and signed' : 'measured');
     });
   },

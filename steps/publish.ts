@@ -2,6 +2,7 @@ import { parseLookupTable } from '../discovery/lookup-table.js';
 import { isRelease, type Csp } from '../discovery/version.js';
 import { addToIndex, EMPTY_INDEX, formatVersionsIndex, parseVersionsIndex } from '../discovery/versions-index.js';
 import type { RunContext } from '../pipeline/context.js';
+import { DIGEST_METADATA } from '../pipeline/digest-check.js';
 import { ConflictError, OsimageError, PreconditionFailedError } from '../pipeline/errors.js';
 import type { Stage } from '../pipeline/stage.js';
 import type { PutOptions, StoredObject } from '../pipeline/store/object-store.js';
@@ -55,7 +56,7 @@ export const publishStage: Stage = {
 async function publishTable(ctx: RunContext, existing: StoredObject | undefined): Promise<{ body: Buffer; etag: string }> {
   const table = formatLookupTable(ctx.table!);
   const key = tableKey(ctx.uid);
-  const options: PutOptions = { contentType: 'application/json', cacheControl: cacheControl(ctx), metadata: provenance(ctx) };
+  const options: PutOptions = { contentType: 'application/json', cacheControl: cacheControl(ctx), metadata: tableProvenance(ctx) };
   if (!isRelease(ctx.version) || !existing) {
     await Promise.all(ctx.csps.map((csp) => publishMeasurements(ctx, csp)));
     const condition: PutOptions = isRelease(ctx.version) ? { ifNoneMatch: '*' } : {};
@@ -83,11 +84,17 @@ function provenance(ctx: RunContext): Record<string, string> {
   return { uid: ctx.uid, version: ctx.version.text, commit: ctx.commit, published: new Date().toISOString(), tool: `osimage/${ctx.toolVersion}` };
 }
 
+/** The table names one image per cloud: `osimage-digest-<csp>` for each (a measurements file has one `osimage-digest`). */
+function tableProvenance(ctx: RunContext): Record<string, string> {
+  const digests = ctx.csps.flatMap((csp) => (ctx.measurements[csp] ? [[`${DIGEST_METADATA}-${csp}`, ctx.measurements[csp].digest]] : []));
+  return { ...provenance(ctx), ...Object.fromEntries(digests) };
+}
+
 async function publishMeasurements(ctx: RunContext, csp: Csp): Promise<void> {
   const measurements = ctx.measurements[csp]!;
   if (!measurements.signature) throw new OsimageError(`the measurements of ${csp} are not signed; nothing is published unsigned`);
   const key = measurementsKey(csp, ctx.uid);
-  const options: PutOptions = { cacheControl: cacheControl(ctx), metadata: provenance(ctx) };
+  const options: PutOptions = { cacheControl: cacheControl(ctx), metadata: { ...provenance(ctx), [DIGEST_METADATA]: measurements.digest } };
   await ctx.store.put(key, measurements.yaml, { ...options, contentType: 'application/yaml' });
   await ctx.store.put(signatureKey(key), measurements.signature, { ...options, contentType: 'text/plain' });
 }

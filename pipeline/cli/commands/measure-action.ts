@@ -3,6 +3,7 @@ import { loadConfig } from '../../../config/load.js';
 import { formatMeasurements } from '../../../discovery/measurements-file.js';
 import { measureImage } from '../../../steps/measure/measure-image.js';
 import { InputError } from '../../errors.js';
+import { imageDigest } from '../../image-digest.js';
 import { resolveInputs } from '../../inputs.js';
 import { createLogger } from '../../logger.js';
 import { writeResult } from '../../results.js';
@@ -20,7 +21,8 @@ export async function measureCommand(flags: MeasureFlags): Promise<void> {
   if (flags.eventLog) await writeFile(flags.eventLog, `${JSON.stringify(eventLog, null, 2)}\n`);
   if (flags.out && inputs) {
     const signer = await resolveSigner(config, createLogger());
-    await writeResult(flags.out, { uid, commit: inputs.commit, csp: flags.csp, measurements: { yaml, signature: signer.sign(Buffer.from(yaml)) } });
+    const digest = await imageDigest(flags.image);
+    await writeResult(flags.out, { uid, commit: inputs.commit, csp: flags.csp, digest, measurements: { yaml, signature: signer.sign(Buffer.from(yaml)) } });
   }
   process.stdout.write(yaml);
 }

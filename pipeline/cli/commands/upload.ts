@@ -14,7 +14,7 @@ export function registerUpload(program: Command): void {
     .addHelpText(
       'after',
       `
-The result file carries the uid, the commit and the reference; osimage publish refuses results of another run.
+The result file carries the uid, the commit, the image digest and the reference; osimage publish refuses results of another run.
 The reference is also printed on stdout as JSON.
 
 Example:
@@ -30,7 +30,7 @@ Example:
       const ctx = await startRun({ ...flags, csp: [csp] }, { signs: false });
       await runStages(ctx, stagesNamed('resolve', 'build', 'measure', 'upload'));
       for (const warning of ctx.warnings) ctx.log.warn(warning);
-      await writeResult(flags.out, { uid: ctx.uid, commit: ctx.commit, csp, reference: ctx.references[csp] });
+      await writeResult(flags.out, { uid: ctx.uid, commit: ctx.commit, csp, digest: ctx.images[csp]!.digest, reference: ctx.references[csp] });
       process.stdout.write(`${JSON.stringify(ctx.references[csp])}\n`);
     });
 }
