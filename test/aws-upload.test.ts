@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { awsUploader } from '../steps/upload/aws/index.js';
-import { amiName, UID_TAG } from '../steps/upload/aws/names.js';
+import { amiName, DIGEST_TAG, UID_TAG } from '../steps/upload/aws/names.js';
 import { awsSection, BUCKET, COMMIT, startAwsWorld, startEc2, uploadContext, type AwsWorld } from './aws-harness.js';
 
 let world: AwsWorld;
@@ -28,7 +28,9 @@ test('publishes an AMI in three regions from one upload and one import', async (
       assert.equal(images[0]!.name, amiName(ctx.config.aws!, UID));
       assert.equal(ec2.tags.get(imageId)?.get(UID_TAG), UID, `the AMI in ${region} carries the uid`);
       assert.equal(ec2.tags.get(images[0]!.snapshotId)?.get(UID_TAG), UID, `the snapshot in ${region} carries the uid`);
-      assert.deepEqual(ctx.journal.get(`ami/${region}`), { imageId }, `the journal records the AMI of ${region}`);
+      assert.equal(ec2.tags.get(imageId)?.get(DIGEST_TAG), world.image.sha256, `the AMI in ${region} carries the image digest`);
+      assert.equal(ec2.tags.get(images[0]!.snapshotId)?.get(DIGEST_TAG), world.image.sha256, `the snapshot in ${region} carries the digest`);
+      assert.deepEqual(ctx.journal.get(`ami/${region}`), { imageId, digest: world.image.sha256 }, `the journal records the AMI of ${region}`);
     }
     assert.equal(ec2.importTasks.length, 1);
     const [snapshot] = ec2.snapshots.filter((candidate) => candidate.region === 'us-east-1');

@@ -29,7 +29,7 @@ export function openAwsStep(ctx: UploadContext): AwsStep {
     config,
     clients: new AwsClients(config),
     name,
-    tags: resourceTags(name, { uid: ctx.uid, version: ctx.version.text, commit: ctx.commit }),
+    tags: resourceTags(name, { uid: ctx.uid, version: ctx.version.text, commit: ctx.commit, digest: ctx.image.digest }),
   };
 }
 

@@ -1,7 +1,9 @@
 import { CreateTagsCommand, DescribeImagesCommand, type Image } from '@aws-sdk/client-ec2';
+import { checkDigest } from '../../../pipeline/digest-check.js';
 import { OsimageError } from '../../../pipeline/errors.js';
 import { resumable } from '../../../pipeline/journal.js';
 import { callOptions, type AwsStep } from './aws-step.js';
+import { digestTag } from './names.js';
 import { isNotYetVisible, pollUntil, whenVisible } from './poll.js';
 
 /** States from which an AMI never becomes available. */
@@ -19,11 +21,14 @@ export async function amiInRegion(step: AwsStep, region: string, make: () => Pro
     return { imageId };
   };
   const unit = await resumable<{ imageId: string }>(step.ctx.journal, `ami/${region}`, {
+    digest: step.ctx.image.digest,
     confirm: async ({ imageId }) => (await describeImage(step, region, imageId))?.State === 'available',
     find: async () => {
       const image = await findImageByName(step, region);
-      if (image) step.ctx.log.info({ region, imageId: image.ImageId }, 'found the AMI an earlier run made');
-      return image ? ready(image.ImageId!) : undefined;
+      if (!image) return undefined;
+      checkDigest(`the AMI ${image.ImageId} (${step.name}) in ${region}`, digestTag(image.Tags), step.ctx.image.digest);
+      step.ctx.log.info({ region, imageId: image.ImageId }, 'found the AMI an earlier run made');
+      return ready(image.ImageId!);
     },
     create: async () => ready(await make()),
   });

@@ -4,11 +4,13 @@ import {
   DescribeSnapshotsCommand,
   ImportSnapshotCommand,
   type ImportSnapshotTask,
+  type Snapshot,
 } from '@aws-sdk/client-ec2';
+import { checkDigest } from '../../../pipeline/digest-check.js';
 import { OsimageError } from '../../../pipeline/errors.js';
 import { resumable } from '../../../pipeline/journal.js';
 import { callOptions, type AwsStep } from './aws-step.js';
-import { clientToken, importDescription, importObjectKey, UID_TAG } from './names.js';
+import { clientToken, digestTag, importDescription, importObjectKey, UID_TAG } from './names.js';
 import { pollUntil } from './poll.js';
 import { uploadImportObject } from './upload-object.js';
 
@@ -23,13 +25,16 @@ const MAX_TASK_PAGES = 20;
 export async function importSnapshot(step: AwsStep): Promise<string> {
   const { ctx } = step;
   const unit = await resumable<{ snapshotId: string }>(ctx.journal, 'snapshot', {
+    digest: ctx.image.digest,
     confirm: async ({ snapshotId }) => (await describeSnapshots(step, { SnapshotIds: [snapshotId] })).length > 0,
     find: async () => {
       const [snapshot] = await describeSnapshots(step, {
         OwnerIds: ['self'],
         Filters: [{ Name: `tag:${UID_TAG}`, Values: [ctx.uid] }],
       });
-      return snapshot ? { snapshotId: snapshot } : undefined;
+      if (!snapshot) return undefined;
+      checkDigest(`the snapshot ${snapshot.SnapshotId} tagged ${UID_TAG}=${ctx.uid}`, digestTag(snapshot.Tags), ctx.image.digest);
+      return { snapshotId: snapshot.SnapshotId! };
     },
     create: async () => {
       const taskId = await startImport(step);
@@ -49,12 +54,18 @@ async function startImport(step: AwsStep): Promise<string> {
   const { ctx, config } = step;
   const description = importDescription(config, importObjectKey(config, ctx.uid, ctx.csp));
   const ourTasks = async () => (await describeTasks(step)).filter((task) => task.Description === description);
-  return resumable<string>(ctx.journal, 'import-task', {
-    confirm: async (taskId) => {
+  const unit = await resumable<{ taskId: string }>(ctx.journal, 'import-task', {
+    digest: ctx.image.digest,
+    confirm: async ({ taskId }) => {
       const [task] = await describeTasks(step, [taskId]);
       return task !== undefined && !hasFailed(task);
     },
-    find: async () => (await ourTasks()).find((task) => !hasFailed(task))?.ImportTaskId,
+    find: async () => {
+      const task = (await ourTasks()).find((candidate) => !hasFailed(candidate));
+      if (!task) return undefined;
+      checkDigest(`the import task ${task.ImportTaskId}`, digestTag(task.Tags), ctx.image.digest);
+      return { taskId: task.ImportTaskId! };
+    },
     create: async () => {
       const object = await uploadImportObject(step);
       // The token names the attempt: a retried call returns the task it started, a run after a failed task starts anew.
@@ -74,9 +85,10 @@ async function startImport(step: AwsStep): Promise<string> {
         callOptions(step),
       );
       ctx.log.info({ importTaskId: result.ImportTaskId }, 'started the snapshot import');
-      return result.ImportTaskId!;
+      return { taskId: result.ImportTaskId! };
     },
   });
+  return unit.taskId;
 }
 
 /** Polls the task until it completes; deleted, deleting and error end the wait with EC2's reason. */
@@ -138,12 +150,12 @@ async function describeTasks(step: AwsStep, ids?: string[]): Promise<ImportSnaps
 async function describeSnapshots(
   step: AwsStep,
   query: { SnapshotIds?: string[]; OwnerIds?: string[]; Filters?: { Name: string; Values: string[] }[] },
-): Promise<string[]> {
+): Promise<Snapshot[]> {
   try {
     const result = await step.clients
       .ec2(step.config.import.region)
       .send(new DescribeSnapshotsCommand(query), callOptions(step));
-    return (result.Snapshots ?? []).filter((snapshot) => snapshot.State !== 'error').map((snapshot) => snapshot.SnapshotId!);
+    return (result.Snapshots ?? []).filter((snapshot) => snapshot.State !== 'error');
   } catch (error) {
     if ((error as Error).name === 'InvalidSnapshot.NotFound') return [];
     throw error;

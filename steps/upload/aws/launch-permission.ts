@@ -14,6 +14,7 @@ export async function makePublic(step: AwsStep, region: string, imageId: string)
     return (result.LaunchPermissions ?? []).some((permission) => permission.Group === 'all');
   };
   await resumable<{ imageId: string }>(step.ctx.journal, `public/${region}`, {
+    digest: step.ctx.image.digest,
     confirm: async (recorded) => recorded.imageId === imageId && (await isPublic()),
     find: async () => ((await isPublic()) ? { imageId } : undefined),
     create: async () => {

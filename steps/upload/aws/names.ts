@@ -39,19 +39,30 @@ export interface Provenance {
   uid: string;
   version: string;
   commit: string;
+  digest: string;
 }
 
-/** Tags on the snapshot and on every AMI; `osimage:uid` is what a rerun searches by. */
+/**
+ * Tags on the snapshot and on every AMI; `osimage:uid` is what a rerun searches by, `osimage:digest` what it checks
+ * before it reuses anything.
+ */
 export function resourceTags(name: string, provenance: Provenance): { Key: string; Value: string }[] {
   return [
     { Key: 'Name', Value: name },
     { Key: UID_TAG, Value: provenance.uid },
     { Key: 'osimage:version', Value: provenance.version },
     { Key: 'osimage:commit', Value: provenance.commit },
+    { Key: DIGEST_TAG, Value: provenance.digest },
   ];
 }
 
 export const UID_TAG = 'osimage:uid';
+export const DIGEST_TAG = 'osimage:digest';
+
+/** The image digest an EC2 resource carries. */
+export function digestTag(tags: { Key?: string; Value?: string }[] | undefined): string | undefined {
+  return tags?.find((tag) => tag.Key === DIGEST_TAG)?.Value;
+}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
