@@ -31,7 +31,8 @@ export const uploadStage: Stage = {
       try {
         setReference(ctx, csp, await uploader.upload(uploadContext));
       } catch (error) {
-        throw error instanceof DigestMismatchError ? withWayOut(ctx, csp, error) : error;
+        const mismatches = error instanceof AggregateError ? error.errors : [error];
+        throw mismatches.every((mismatch) => mismatch instanceof DigestMismatchError) ? withWayOut(ctx, csp, mismatches) : error;
       }
       uploadContext.log.info({ reference: ctx.references[csp] }, `${csp}: uploaded`);
     });
@@ -39,11 +40,12 @@ export const uploadStage: Stage = {
 };
 
 /** A release is one image for good; a pseudo version may start afresh with --replace. */
-function withWayOut(ctx: RunContext, csp: Csp, error: DigestMismatchError): ConflictError {
+function withWayOut(ctx: RunContext, csp: Csp, mismatches: DigestMismatchError[]): ConflictError {
+  const found = mismatches[0]!.found;
   const hint = isRelease(ctx.version)
-    ? `release ${ctx.uid} is one image: publish these bytes as a new version, or run again with exactly the image ${error.found ?? 'it was made from'}`
+    ? `release ${ctx.uid} is one image: publish these bytes as a new version, or run again with exactly the image ${found ?? 'it was made from'}`
     : `run again with --replace to delete what earlier runs made for ${ctx.uid} on ${csp} and publish this image afresh`;
-  return new ConflictError(`${csp}: ${error.message}`, hint);
+  return new ConflictError(`${csp}: ${mismatches.map((mismatch) => mismatch.message).join('; ')}`, hint);
 }
 
 export async function uploadContextOf(ctx: RunContext, csp: Csp): Promise<UploadContext> {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { writeSampleImage } from '../scripts/make-sample-image.js';
 import { osimage } from './support/cli.js';
 import { AzureWorld, RESOURCE_GROUP, SUBSCRIPTION } from './support/azure-world.js';
 import { REPO } from './support/workdir.js';
@@ -39,4 +40,32 @@ test('osimage run publishes a lookup table whose Azure entries are the gallery v
   assert.deepEqual(JSON.parse(result.stdout), expected);
   assert.deepEqual(JSON.parse(await readFile(join(world.dir, 'bucket/images/v2.2.0.json'), 'utf8')), expected);
   assert.equal(world.arm.compute.get(expected.azure.cvm)?.properties.provisioningState, 'Succeeded');
+});
+
+test('a rerun of a pseudo version with another image reuses no gallery version: exit 3, both digests, --replace', async () => {
+  const first = join(world.dir, 'images/first.raw');
+  const second = join(world.dir, 'images/second.raw');
+  await writeSampleImage(first);
+  await writeSampleImage(second, { cmdline: 'console=ttyS0 second' });
+  const config = world.config();
+  Object.assign(config, { store: { url: `file://${join(world.dir, 'pseudo-bucket')}` }, stateDir: join(world.dir, 'pseudo-state') });
+  const configPath = join(world.dir, 'pseudo.yaml');
+  await writeFile(configPath, JSON.stringify(config));
+  const run = (image: string) =>
+    osimage(['run', '--config', configPath, '--version', 'v2.3.0-pre-debug', '--commit', COMMIT, '--image', `azure=${image}`], {
+      cwd: world.dir,
+      env: world.childEnv(),
+    });
+  const published = await run(first);
+  assert.equal(published.exitCode, 0, published.stderr.slice(-4000));
+  const cvm = JSON.parse(published.stdout).azure.cvm as string;
+  const digest = world.arm.compute.get(cvm)?.tags?.['osimage-digest'];
+  assert.match(digest ?? '', /^[0-9a-f]{64}$/, 'the gallery version carries the image digest');
+
+  await rm(join(world.dir, 'pseudo-state'), { recursive: true }); // another machine: only the cloud remembers
+  const refused = await run(second);
+  assert.equal(refused.exitCode, 3, refused.stderr.slice(-4000));
+  assert.match(refused.stderr, new RegExp(`gallery image version os-(cvm|tl)/0\\.\\d+\\.\\d+ was made from the image ${digest}, not from this run's image [0-9a-f]{64}`));
+  assert.match(refused.stderr, /--replace/);
+  assert.equal(world.arm.compute.get(cvm)?.tags?.['osimage-digest'], digest, 'the published version was not touched');
 });

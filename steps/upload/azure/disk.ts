@@ -1,3 +1,4 @@
+import { checkDigest, DIGEST_METADATA } from '../../../pipeline/digest-check.js';
 import { resumable } from '../../../pipeline/journal.js';
 import { createProgress } from '../../../pipeline/progress.js';
 import type { AzureSecurityType } from '../../../config/azure.js';
@@ -25,7 +26,12 @@ export function diskName(type: AzureSecurityType, galleryVersion: string): strin
 export async function uploadDisk(run: AzureRun, type: AzureSecurityType, name: string): Promise<UploadedDisk> {
   const { ctx, config, compute } = run;
   return resumable<UploadedDisk>(ctx.journal, `disk:${type}`, {
-    confirm: async (recorded) => (await arm(`reading disk ${name}`, () => getIfExists(() => compute.disks.get(config.resourceGroup, recorded.name)))) !== undefined,
+    digest: ctx.image.digest,
+    confirm: async (recorded) => {
+      const disk = await arm(`reading disk ${name}`, () => getIfExists(() => compute.disks.get(config.resourceGroup, recorded.name)));
+      if (disk) checkDigest(`the disk ${recorded.name}`, disk.tags?.[DIGEST_METADATA], ctx.image.digest);
+      return disk !== undefined;
+    },
     create: async () => {
       await deleteDisk(run, name);
       const source = await openVhdSource(ctx.image.path);
@@ -43,7 +49,7 @@ export async function uploadDisk(run: AzureRun, type: AzureSecurityType, name: s
               hyperVGeneration: 'V2',
               creationData: { createOption: 'Upload', uploadSizeBytes: source.size },
               securityProfile: type === 'cvm' ? { securityType: config.cvmSecurityType } : undefined,
-              tags: { osimageUid: ctx.uid },
+              tags: { osimageUid: ctx.uid, [DIGEST_METADATA]: ctx.image.digest },
             },
             lroOptions(run),
           ),

@@ -1,6 +1,7 @@
 import type { GalleryImage, GalleryImageVersion } from '@azure/arm-compute';
 import type { AzureSecurityType } from '../../../config/azure.js';
 import { isRelease } from '../../../discovery/version.js';
+import { checkDigest, DIGEST_METADATA } from '../../../pipeline/digest-check.js';
 import { ConflictError, OsimageError } from '../../../pipeline/errors.js';
 import type { Logger } from '../../../pipeline/logger.js';
 import { resumable } from '../../../pipeline/journal.js';
@@ -139,15 +140,25 @@ export async function ensureVersion(
       getIfExists(() => compute.galleryImageVersions.get(config.resourceGroup, config.gallery, definition, versionName, { expand: 'ReplicationStatus' })),
     );
 
+  // A version is reused only when it was made from this run's image; one that failed is remade whatever its digest.
+  const ours = (version: GalleryImageVersion) => {
+    checkDigest(`the gallery image version ${definition}/${versionName}`, version.tags?.[DIGEST_METADATA], ctx.image.digest);
+    return true;
+  };
   const record = await resumable<VersionRecord>(ctx.journal, `version:${type}`, {
-    confirm: async () => (await get())?.provisioningState === 'Succeeded',
+    digest: ctx.image.digest,
+    confirm: async () => {
+      const existing = await get();
+      return existing?.provisioningState === 'Succeeded' && ours(existing);
+    },
     find: async () => {
       let existing = await get();
       if (existing && inProgress(existing)) {
+        ours(existing);
         log.info('an earlier run is still creating this version; waiting for it');
         existing = await waitForVersion(run, get, log);
       }
-      if (existing?.provisioningState === 'Succeeded') return { id, reference };
+      if (existing?.provisioningState === 'Succeeded' && ours(existing)) return { id, reference };
       if (existing) {
         log.warn({ state: existing.provisioningState, replication: failedRegions(existing) }, 'deleting the image version that failed to provision');
         await arm(`deleting image version ${definition}/${versionName}`, () =>
@@ -167,7 +178,7 @@ export async function ensureVersion(
         versionName,
         {
           location: config.location,
-          tags: { osimageUid: ctx.uid },
+          tags: { osimageUid: ctx.uid, [DIGEST_METADATA]: ctx.image.digest },
           publishingProfile: {
             targetRegions: regions.map((region) => ({ name: region.name, regionalReplicaCount: region.replicas })),
             // A pseudo version never becomes what `latest` resolves to.
