@@ -125,7 +125,14 @@ describe('GCP upload step against the GCS and GCE fakes', () => {
       (image.guestOsFeatures as Array<{ type: string }>).map((feature) => feature.type).sort(),
       ['GVNIC', 'SEV_CAPABLE', 'SEV_SNP_CAPABLE', 'UEFI_COMPATIBLE', 'VIRTIO_SCSI_MULTIQUEUE'],
     );
-    assert.deepEqual(image.labels, { 'osimage-uid': UID.replaceAll('.', '_'), 'osimage-version': 'v2_3_0-pre-debug', 'osimage-commit': COMMIT });
+    const digest = createHash('sha256').update(imageBytes).digest('hex');
+    assert.deepEqual(image.labels, {
+      'osimage-uid': UID.replaceAll('.', '_'),
+      'osimage-version': 'v2_3_0-pre-debug',
+      'osimage-commit': COMMIT,
+      'osimage-digest': digest.slice(0, 32),
+    });
+    assert.equal(image.description, `osimage ${UID} sha256:${digest}`, 'the description carries the whole digest');
     assert.deepEqual(gce.policy(PROJECT, name)?.bindings, [{ role: 'roles/compute.imageUser', members: ['allAuthenticatedUsers'] }]);
     assert.deepEqual(gcs.objectNames(BUCKET), [], 'the blob is deleted after success');
   });
@@ -214,15 +221,31 @@ describe('GCP upload step against the GCS and GCE fakes', () => {
 
   it('replaces a stale blob under its name, and adopts a blob of this image left by a failed run', async () => {
     const object = `osimage/${UID}/disk.tar.gz`;
-    gcs.seed(BUCKET, object, Buffer.from('left over by a run of another image'), { 'osimage-uid': UID, 'osimage-source-size': '1' });
+    gcs.seed(BUCKET, object, Buffer.from('left over by a run of another image'), { 'osimage-uid': UID, 'osimage-digest': 'f'.repeat(64) });
     gce.failNext('POST', INSERTS, 403, "Required 'compute.images.create' permission");
     await assert.rejects(upload());
     const uploaded = gcs.object(BUCKET, object)!;
-    assert.equal(uploaded.metadata['osimage-source-size'], String(imageBytes.length), 'the stale blob was replaced');
+    const digest = createHash('sha256').update(imageBytes).digest('hex');
+    assert.equal(uploaded.metadata['osimage-digest'], digest, 'the stale blob was replaced');
     // A new journal: the blob is found by its identity, not by the journal.
     await upload(await context({}, await mkdtemp(join(dir, 'other-state-'))));
     assertOneGoodImage();
     assert.equal(gcs.count('POST', UPLOADS), 1);
+  });
+
+  it('refuses an image of this uid made from another raw image, whatever its state, and never deletes it', async () => {
+    const name = (await (await loadUploader('gcp')).plan(await context())).reference as Record<string, string>;
+    const imageName = name['sev-es']!.split('/').at(-1)!;
+    const labels = { 'osimage-uid': UID.replaceAll('.', '_'), 'osimage-version': 'v2_3_0-pre-debug', 'osimage-commit': COMMIT };
+    const other = 'e'.repeat(64);
+    gce.seedImage(PROJECT, { name: imageName, labels: { ...labels, 'osimage-digest': other.slice(0, 32) }, description: `osimage ${UID} sha256:${other}`, status: 'FAILED' });
+    await assert.rejects(upload(), (error: Error & { exitCode?: number }) => {
+      assert.equal(error.exitCode, 3);
+      assert.match(error.message, new RegExp(`the image projects/${PROJECT}/global/images/${imageName} was made from the image ${other}, not from this run's image`));
+      return true;
+    });
+    assert.equal(gce.count('POST', INSERTS), 0);
+    assert.ok(gce.image(PROJECT, imageName), 'the other image is not deleted');
   });
 
   it('refuses an image of its name that another uid made', async () => {

@@ -1,7 +1,7 @@
 import type { Storage } from '@google-cloud/storage';
-import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { RawImage } from '../../../pipeline/context.js';
+import { DIGEST_METADATA } from '../../../pipeline/digest-check.js';
 import type { Logger } from '../../../pipeline/logger.js';
 import { createProgress } from '../../../pipeline/progress.js';
 import { scanSparseMap, sparseTarGzStream } from './sparse-tar.js';
@@ -28,11 +28,11 @@ export function blobSourceUrl(blob: Pick<BlobRecord, 'bucket' | 'object'>): stri
 
 /**
  * What identifies the source of a blob: a blob left by an earlier run of the same uid is reused only when it was
- * packed from the same image file; any other blob under that name is stale and gets replaced.
+ * packed from the same image (its digest); any other blob under that name is stale and gets replaced (it is only
+ * the vehicle of an import, never published).
  */
-export async function blobIdentity(uid: string, image: RawImage): Promise<Record<string, string>> {
-  const stats = await stat(image.path);
-  return { 'osimage-uid': uid, 'osimage-source-size': String(stats.size), 'osimage-source-mtime': String(Math.trunc(stats.mtimeMs)) };
+export function blobIdentity(uid: string, image: RawImage): Record<string, string> {
+  return { 'osimage-uid': uid, [DIGEST_METADATA]: image.digest };
 }
 
 /** The blob as it is now, if it exists and carries this identity. */

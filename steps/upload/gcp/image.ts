@@ -4,7 +4,8 @@ import type { GcpConfig, GcpSecurityType } from '../../../config/gcp.js';
 import { ConflictError, InputError } from '../../../pipeline/errors.js';
 import type { Logger } from '../../../pipeline/logger.js';
 import { httpStatus, type GcpClients } from './clients.js';
-import { labelsMatch } from './labels.js';
+import { checkDigest } from '../../../pipeline/digest-check.js';
+import { digestLabels, digestOfImage, imageDescription, labelsMatch } from './labels.js';
 import { waitForOperation } from './operation.js';
 
 export type GceImage = protos.google.cloud.compute.v1.IImage;
@@ -27,15 +28,22 @@ export function guestOsFeatures(securityTypes: readonly GcpSecurityType[]): stri
   return [...BASE_FEATURES, ...new Set(securityTypes.map((type) => SECURITY_FEATURES[type]))];
 }
 
-/** The images.insert body. */
-export async function imageResource(config: GcpConfig, name: string, source: string, labels: Record<string, string>): Promise<GceImage> {
+/** The images.insert body: the ownership labels, and the image digest in the description and a label. */
+export async function imageResource(
+  config: GcpConfig,
+  name: string,
+  source: string,
+  labels: Record<string, string>,
+  image: { uid: string; digest: string },
+): Promise<GceImage> {
   return {
     name,
+    description: imageDescription(image.uid, image.digest),
     ...(config.family ? { family: config.family } : {}),
     architecture: 'X86_64',
     rawDisk: { source },
     guestOsFeatures: guestOsFeatures(config.securityTypes).map((type) => ({ type })),
-    labels,
+    labels: { ...labels, ...digestLabels(image.digest) },
     ...(config.shieldedInstanceInitialState ? { shieldedInstanceInitialState: await initialState(config.shieldedInstanceInitialState) } : {}),
   };
 }
@@ -63,6 +71,8 @@ export interface AdoptOptions {
   project: string;
   name: string;
   labels: Record<string, string>;
+  /** This run's image digest: an image of another is never adopted (nor deleted). */
+  digest: string;
   timeoutMs: number;
   log: Logger;
   signal: AbortSignal;
@@ -79,6 +89,7 @@ export async function adoptImage(clients: GcpClients, options: AdoptOptions): Pr
     const image = await getImage(clients, project, name);
     if (!image) return undefined;
     checkOwnership(image, project, options.labels);
+    checkImageDigest(image, project, options.digest);
     if (image.status === 'READY') {
       log.info({ image: name }, 'the image exists: reusing it');
       return { project, name };
@@ -93,6 +104,11 @@ export async function adoptImage(clients: GcpClients, options: AdoptOptions): Pr
     await new Promise((resolve) => setTimeout(resolve, PENDING_POLL_MS));
     signal.throwIfAborted();
   }
+}
+
+/** An image of our uid made from another raw image is a conflict, whatever its state. */
+export function checkImageDigest(image: GceImage, project: string, digest: string): void {
+  checkDigest(`the image projects/${project}/global/images/${image.name}`, digestOfImage(image), digest);
 }
 
 export async function insertImage(clients: GcpClients, project: string, image: GceImage, options: { timeoutMs: number; signal: AbortSignal }): Promise<void> {

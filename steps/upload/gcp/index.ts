@@ -5,7 +5,7 @@ import type { Plan, Uploader, UploadContext } from '../uploader.js';
 import { blobExists, blobIdentity, blobIsPresent, blobObjectName, blobSourceUrl, deleteBlob, findBlob, uploadBlob, type BlobRecord } from './blob.js';
 import { createClients, type GcpClients } from './clients.js';
 import { imageName } from './image-name.js';
-import { adoptImage, checkOwnership, guestOsFeatures, imageReference, imageResource, insertImage, type ImageRecord } from './image.js';
+import { adoptImage, checkImageDigest, checkOwnership, guestOsFeatures, imageReference, imageResource, insertImage, type ImageRecord } from './image.js';
 import { isPublic, makePublic, IMAGE_USER_ROLE, PUBLIC_MEMBER, type PublicRecord } from './iam.js';
 import { imageLabels } from './labels.js';
 
@@ -32,14 +32,17 @@ export const gcpUploader: Uploader<Record<string, string>> = {
       // A list call proves the project is reachable (a missing project is a 404 of its own) and finds the name.
       const [[existing]] = await clients.images.list({ project: config.project, filter: `name = "${target.name}"`, maxResults: 1 }, { autoPaginate: false });
       checks.push(`project ${config.project} is reachable`);
-      if (existing) checkOwnership(existing, config.project, target.labels);
+      if (existing) {
+        checkOwnership(existing, config.project, target.labels);
+        checkImageDigest(existing, config.project, ctx.image.digest);
+      }
       const reusable = existing && existing.status !== 'FAILED';
       if (reusable) {
         checks.push(`image ${target.name} exists from this uid (${existing.status}): it will be reused`);
       } else {
         if (existing) writes.push(`images.delete ${imageReference(target.record)} (an earlier import of it failed)`);
         else checks.push(`image name ${target.name} is free`);
-        const blob = await findBlob(clients.storage, config.bucket, target.object, await blobIdentity(ctx.uid, ctx.image));
+        const blob = await findBlob(clients.storage, config.bucket, target.object, blobIdentity(ctx.uid, ctx.image));
         if (blob) checks.push(`will reuse gs://${config.bucket}/${target.object}, packed from this image by an earlier run`);
         else writes.push(`upload gs://${config.bucket}/${target.object} (sparse tar.gz of ${ctx.image.path}, ${ctx.image.size} bytes as a ${target.diskSize / GiB} GiB disk)`);
         writes.push(`images.insert ${imageReference(target.record)} (family ${config.family ?? 'none'}; ${guestOsFeatures(config.securityTypes).join(', ')})`);
@@ -59,14 +62,15 @@ export const gcpUploader: Uploader<Record<string, string>> = {
       const target = targetOf(ctx, config);
       const { project } = config;
       const importTimeoutMs = config.timeouts.importMinutes * 60_000;
-      const waiting = { project, name: target.name, labels: target.labels, timeoutMs: importTimeoutMs, log: ctx.log, signal: ctx.signal };
+      const waiting = { project, name: target.name, labels: target.labels, digest: ctx.image.digest, timeoutMs: importTimeoutMs, log: ctx.log, signal: ctx.signal };
 
       await resumable<ImageRecord>(ctx.journal, 'image', {
+        digest: ctx.image.digest,
         confirm: async () => (await adoptImage(clients, waiting)) !== undefined,
         find: () => adoptImage(clients, waiting),
         create: async () => {
           const blob = await uploadOnce(ctx, config, clients, target);
-          const resource = await imageResource(config, target.name, blobSourceUrl(blob), target.labels);
+          const resource = await imageResource(config, target.name, blobSourceUrl(blob), target.labels, { uid: ctx.uid, digest: ctx.image.digest });
           ctx.log.info({ image: target.name, project, features: resource.guestOsFeatures?.map((feature) => feature.type) }, 'importing the GCE image');
           await insertImage(clients, project, resource, { timeoutMs: importTimeoutMs, signal: ctx.signal });
           ctx.log.info({ image: imageReference(target.record) }, 'the GCE image is ready');
@@ -118,9 +122,10 @@ function targetOf(ctx: UploadContext, config: GcpConfig): Target {
 
 /** The blob the image is imported from: the journalled one if still there, one of this image left by a failed run, or a new upload. */
 async function uploadOnce(ctx: UploadContext, config: GcpConfig, clients: GcpClients, target: Target): Promise<BlobRecord> {
-  const identity = await blobIdentity(ctx.uid, ctx.image);
+  const identity = blobIdentity(ctx.uid, ctx.image);
   const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(config.timeouts.uploadMinutes * 60_000)]);
   return resumable<BlobRecord>(ctx.journal, 'blob', {
+    digest: ctx.image.digest,
     confirm: (recorded) => blobIsPresent(clients.storage, recorded),
     find: () => findBlob(clients.storage, config.bucket, target.object, identity),
     create: () =>

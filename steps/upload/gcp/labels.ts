@@ -14,6 +14,28 @@ export function imageLabels(ctx: Pick<UploadContext, 'uid' | 'version' | 'commit
   };
 }
 
+/**
+ * The image digest on a GCE image. Label values hold at most 63 characters and the digest has 64, so the full digest
+ * is in the description (`… sha256:<digest>`) and the label `osimage-digest` holds its first 32 hex characters, enough
+ * to filter images by (`gcloud compute images list --filter labels.osimage-digest=…`).
+ */
+export const DIGEST_LABEL = 'osimage-digest';
+const LABEL_PREFIX_LENGTH = 32;
+
+export function digestLabels(digest: string): Record<string, string> {
+  return { [DIGEST_LABEL]: digest.slice(0, LABEL_PREFIX_LENGTH) };
+}
+
+export function imageDescription(uid: string, digest: string): string {
+  return `osimage ${uid} sha256:${digest}`;
+}
+
+/** The digest an image carries: its description's, when the label agrees; undefined otherwise. */
+export function digestOfImage(image: { description?: string | null; labels?: Record<string, string> | null }): string | undefined {
+  const digest = /sha256:([0-9a-f]{64})\b/.exec(image.description ?? '')?.[1];
+  return digest && image.labels?.[DIGEST_LABEL] === digest.slice(0, LABEL_PREFIX_LENGTH) ? digest : undefined;
+}
+
 /** Whether an image's labels say that this uid and commit made it. */
 export function labelsMatch(labels: Record<string, string> | null | undefined, wanted: Record<string, string>): boolean {
   return Object.entries(wanted).every(([key, value]) => labels?.[key] === value);
