@@ -4,6 +4,7 @@ import type { RunContext } from '../pipeline/context.js';
 import { DigestMismatchError } from '../pipeline/digest-check.js';
 import { AbortedError, ConflictError, InputError } from '../pipeline/errors.js';
 import type { Stage } from '../pipeline/stage.js';
+import { signatureKey, tableKey } from './publish/keys.js';
 import { loadUploader } from './upload/registry.js';
 import type { UploadContext } from './upload/uploader.js';
 
@@ -14,6 +15,7 @@ import type { UploadContext } from './upload/uploader.js';
 export const uploadStage: Stage = {
   name: 'upload',
   async run(ctx) {
+    if (ctx.replace && !ctx.dryRun) await withdrawTable(ctx);
     await mapBounded(ctx.csps, ctx.config.concurrency.clouds, async (csp) => {
       if (ctx.signal.aborted) throw new AbortedError();
       const uploader = await loadUploader(csp);
@@ -38,6 +40,18 @@ export const uploadStage: Stage = {
     });
   },
 };
+
+/**
+ * --replace deletes images a published pseudo table may name, so the table (and its signature) goes first: at no
+ * moment does a table name something that is gone (DESIGN.md "Publication rules"). The publish stage writes it anew.
+ */
+async function withdrawTable(ctx: RunContext): Promise<void> {
+  const key = tableKey(ctx.uid);
+  if (!(await ctx.store.head(key))) return;
+  ctx.log.info({ table: `${ctx.store.location}/${key}` }, 'withdrawing the lookup table before its images are replaced (--replace)');
+  await ctx.store.delete(key);
+  await ctx.store.delete(signatureKey(key));
+}
 
 /** A release is one image for good; a pseudo version may start afresh with --replace. */
 function withWayOut(ctx: RunContext, csp: Csp, mismatches: DigestMismatchError[]): ConflictError {

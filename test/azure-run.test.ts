@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -68,4 +69,33 @@ test('a rerun of a pseudo version with another image reuses no gallery version: 
   assert.match(refused.stderr, new RegExp(`gallery image version os-(cvm|tl)/0\\.\\d+\\.\\d+ was made from the image ${digest}, not from this run's image [0-9a-f]{64}`));
   assert.match(refused.stderr, /--replace/);
   assert.equal(world.arm.compute.get(cvm)?.tags?.['osimage-digest'], digest, 'the published version was not touched');
+});
+
+test('--replace deletes the versions and disks an earlier run made for a pseudo uid and publishes afresh', async () => {
+  const first = join(world.dir, 'images/replace-first.raw');
+  const second = join(world.dir, 'images/replace-second.raw');
+  await writeSampleImage(first);
+  await writeSampleImage(second, { cmdline: 'console=ttyS0 replaced' });
+  const config = world.config();
+  Object.assign(config, { store: { url: `file://${join(world.dir, 'replace-bucket')}` }, stateDir: join(world.dir, 'replace-state') });
+  const configPath = join(world.dir, 'replace.yaml');
+  await writeFile(configPath, JSON.stringify(config));
+  const run = (image: string, ...extra: string[]) =>
+    osimage(['run', '--config', configPath, '--version', 'v2.4.0-pre-replace', '--commit', COMMIT, '--image', `azure=${image}`, ...extra], {
+      cwd: world.dir,
+      env: world.childEnv(),
+    });
+  assert.equal((await run(first)).exitCode, 0);
+  const replaced = await run(second, '--replace');
+  assert.equal(replaced.exitCode, 0, replaced.stderr.slice(-4000));
+  const table = JSON.parse(replaced.stdout) as { azure: { cvm: string; trustedlaunch: string } };
+  const digest = createHash('sha256').update(await readFile(second)).digest('hex');
+  for (const id of [table.azure.cvm, table.azure.trustedlaunch]) assert.equal(world.arm.compute.get(id)?.tags?.['osimage-digest'], digest);
+  const uid = `v2.4.0-pre-replace-${COMMIT}`;
+  const versionName = table.azure.cvm.split('/').at(-1)!;
+  const leftovers = [...world.arm.compute.resources.keys()].filter((id) => id.includes(versionName) && !id.includes('/versions/'));
+  assert.deepEqual(leftovers, [], 'no temporary disk is left behind');
+  const versions = [...world.arm.compute.resources.keys()].filter((id) => id.endsWith(`/versions/${versionName}`));
+  assert.equal(versions.length, 2, 'one version per security type, the new ones');
+  assert.deepEqual(JSON.parse(await readFile(join(world.dir, `replace-bucket/images/${uid}.json`), 'utf8')), table);
 });

@@ -161,9 +161,7 @@ export async function ensureVersion(
       if (existing?.provisioningState === 'Succeeded' && ours(existing)) return { id, reference };
       if (existing) {
         log.warn({ state: existing.provisioningState, replication: failedRegions(existing) }, 'deleting the image version that failed to provision');
-        await arm(`deleting image version ${definition}/${versionName}`, () =>
-          compute.galleryImageVersions.delete(config.resourceGroup, config.gallery, definition, versionName, lroOptions(run)),
-        );
+        await deleteVersion(run, definition, versionName);
       }
       return undefined;
     },
@@ -204,6 +202,32 @@ export async function ensureVersion(
   await deleteDisk(run, diskName(type, versionName));
   await ctx.journal.forget(`disk:${type}`);
   return record;
+}
+
+/**
+ * --replace: deletes the image version of one security type and its temporary disk, whatever image they hold, and
+ * forgets them, so that the next upload makes them afresh.
+ */
+export async function removeVersion(run: AzureRun, type: AzureSecurityType, versionName: string): Promise<void> {
+  const { ctx, config, compute } = run;
+  const definition = config.imageDefinitions[type]!.name;
+  const existing = await arm(`reading image version ${definition}/${versionName}`, () =>
+    getIfExists(() => compute.galleryImageVersions.get(config.resourceGroup, config.gallery, definition, versionName)),
+  );
+  if (existing) {
+    ctx.log.info({ securityType: type, version: versionName }, 'deleting the image version an earlier run made (--replace)');
+    await deleteVersion(run, definition, versionName);
+  }
+  await deleteDisk(run, diskName(type, versionName));
+  await ctx.journal.forget(`version:${type}`);
+  await ctx.journal.forget(`disk:${type}`);
+}
+
+async function deleteVersion(run: AzureRun, definition: string, versionName: string): Promise<void> {
+  const { config, compute } = run;
+  await arm(`deleting image version ${definition}/${versionName}`, () =>
+    compute.galleryImageVersions.delete(config.resourceGroup, config.gallery, definition, versionName, lroOptions(run)),
+  );
 }
 
 function inProgress(version: GalleryImageVersion): boolean {

@@ -3,7 +3,7 @@ import { mapBounded } from '../../../pipeline/bounded.js';
 import type { Plan, Uploader } from '../uploader.js';
 import { arm, getIfExists, openAzureRun, versionId } from './arm.js';
 import { diskName } from './disk.js';
-import { definitionSecurityType, ensureDefinition, ensureGallery, ensureVersion } from './gallery.js';
+import { definitionSecurityType, ensureDefinition, ensureGallery, ensureVersion, removeVersion } from './gallery.js';
 import { galleryVersionName } from './version-name.js';
 
 /** The Azure entry of the lookup table: one image version id per security type. */
@@ -72,5 +72,11 @@ export const azureUploader: Uploader<AzureReference> = {
       return [type, (await ensureVersion(run, type, name, gallery)).reference] as const;
     });
     return Object.fromEntries(versions) as AzureReference;
+  },
+
+  async remove(ctx) {
+    const run = await openAzureRun(ctx);
+    const name = galleryVersionName(ctx.uid, ctx.version);
+    await mapBounded(run.config.securityTypes, run.config.securityTypes.length, (type) => removeVersion(run, type, name));
   },
 };
