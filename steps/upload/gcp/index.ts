@@ -5,7 +5,7 @@ import type { Plan, Uploader, UploadContext } from '../uploader.js';
 import { blobExists, blobIdentity, blobIsPresent, blobObjectName, blobSourceUrl, deleteBlob, findBlob, uploadBlob, type BlobRecord } from './blob.js';
 import { createClients, type GcpClients } from './clients.js';
 import { imageName } from './image-name.js';
-import { adoptImage, checkImageDigest, checkOwnership, guestOsFeatures, imageReference, imageResource, insertImage, type ImageRecord } from './image.js';
+import { adoptImage, checkImageDigest, checkOwnership, deleteImage, getImage, guestOsFeatures, imageReference, imageResource, insertImage, type ImageRecord } from './image.js';
 import { isPublic, makePublic, IMAGE_USER_ROLE, PUBLIC_MEMBER, type PublicRecord } from './iam.js';
 import { imageLabels } from './labels.js';
 
@@ -96,6 +96,23 @@ export const gcpUploader: Uploader<Record<string, string>> = {
         },
       });
       return referencesOf(config, target.record);
+    });
+  },
+
+  async remove(ctx) {
+    const config = gcpSection(ctx);
+    await withClients(config, async (clients) => {
+      const target = targetOf(ctx, config);
+      const timeouts = { timeoutMs: config.timeouts.importMinutes * 60_000, signal: ctx.signal };
+      const image = await getImage(clients, config.project, target.name);
+      if (image) {
+        // Only an image of this uid: an image of our name made for another uid is not ours to delete.
+        checkOwnership(image, config.project, target.labels);
+        ctx.log.info({ image: target.name }, 'deleting the image an earlier run made (--replace)');
+        await deleteImage(clients, config.project, target.name, timeouts);
+      }
+      if (await blobExists(clients.storage, config.bucket, target.object)) await deleteBlob(clients.storage, config.bucket, target.object);
+      for (const key of ['image', 'public', 'blob', 'blob-deleted']) await ctx.journal.forget(key);
     });
   },
 };
