@@ -53,7 +53,9 @@ export async function importSnapshot(step: AwsStep): Promise<string> {
 async function startImport(step: AwsStep): Promise<string> {
   const { ctx, config } = step;
   const description = importDescription(config, importObjectKey(config, ctx.uid, ctx.csp));
-  const ourTasks = async () => (await describeTasks(step)).filter((task) => task.Description === description);
+  // A task of another image (before a --replace) is history, never ours to adopt.
+  const ourTasks = async () =>
+    (await describeTasks(step)).filter((task) => task.Description === description && digestTag(task.Tags) === ctx.image.digest);
   const unit = await resumable<{ taskId: string }>(ctx.journal, 'import-task', {
     digest: ctx.image.digest,
     confirm: async ({ taskId }) => {
@@ -62,13 +64,12 @@ async function startImport(step: AwsStep): Promise<string> {
     },
     find: async () => {
       const task = (await ourTasks()).find((candidate) => !hasFailed(candidate));
-      if (!task) return undefined;
-      checkDigest(`the import task ${task.ImportTaskId}`, digestTag(task.Tags), ctx.image.digest);
-      return { taskId: task.ImportTaskId! };
+      return task && { taskId: task.ImportTaskId! };
     },
     create: async () => {
       const object = await uploadImportObject(step);
-      // The token names the attempt: a retried call returns the task it started, a run after a failed task starts anew.
+      // The token names the image and the attempt: a retried call returns the task it started, a run after a failed
+      // task, or of another image, starts anew.
       const attempt = (await ourTasks()).filter(hasFailed).length;
       const result = await step.clients.ec2(config.import.region).send(
         new ImportSnapshotCommand({
@@ -79,7 +80,7 @@ async function startImport(step: AwsStep): Promise<string> {
             UserBucket: { S3Bucket: config.import.bucket, S3Key: object.key },
           },
           RoleName: config.import.roleName,
-          ClientToken: clientToken('import-snapshot', config.import.bucket, object.key, String(object.size), String(attempt)),
+          ClientToken: clientToken('import-snapshot', config.import.bucket, object.key, ctx.image.digest, String(attempt)),
           TagSpecifications: [{ ResourceType: 'import-snapshot-task', Tags: step.tags }],
         }),
         callOptions(step),
@@ -147,7 +148,7 @@ async function describeTasks(step: AwsStep, ids?: string[]): Promise<ImportSnaps
   return tasks;
 }
 
-async function describeSnapshots(
+export async function describeSnapshots(
   step: AwsStep,
   query: { SnapshotIds?: string[]; OwnerIds?: string[]; Filters?: { Name: string; Values: string[] }[] },
 ): Promise<Snapshot[]> {

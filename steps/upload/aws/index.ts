@@ -8,6 +8,7 @@ import { importSnapshot } from './import-snapshot.js';
 import { makePublic } from './launch-permission.js';
 import { planUpload } from './plan.js';
 import { registerImage } from './register-image.js';
+import { removeUpload } from './remove.js';
 
 /**
  * AWS: upload the raw image to the import bucket, import it as a snapshot, register the AMI in the import region,
@@ -22,6 +23,10 @@ export const awsUploader: Uploader<Record<string, string>> = {
 
   async upload(ctx) {
     return withStep(ctx, publish);
+  },
+
+  async remove(ctx) {
+    return withStep(ctx, removeUpload);
   },
 };
 

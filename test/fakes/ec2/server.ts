@@ -390,6 +390,23 @@ export class FakeEc2 {
       return { return: true };
     },
 
+    DeregisterImage: async (params, region) => {
+      const image = this.images.find((candidate) => candidate.imageId === text(params.ImageId) && candidate.region === region);
+      if (!image) throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${text(params.ImageId)}]' does not exist`);
+      this.images.splice(this.images.indexOf(image), 1);
+      return { return: true };
+    },
+
+    DeleteSnapshot: async (params, region) => {
+      const id = text(params.SnapshotId) ?? '';
+      const snapshot = this.snapshots.find((candidate) => candidate.snapshotId === id && candidate.region === region);
+      if (!snapshot) throw new Ec2Error('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
+      const user = this.images.find((image) => image.snapshotId === id);
+      if (user) throw new Ec2Error('InvalidSnapshot.InUse', `The snapshot ${id} is currently in use by ${user.imageId}`);
+      this.snapshots.splice(this.snapshots.indexOf(snapshot), 1);
+      return { return: true };
+    },
+
     DescribeImageAttribute: async (params, region) => {
       const image = this.visible(text(params.ImageId) ?? '', region)!;
       if (text(params.Attribute) !== 'launchPermission') throw new Ec2Error('InvalidParameterValue', 'this fake knows launchPermission only');
