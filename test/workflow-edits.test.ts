@@ -39,3 +39,13 @@ test('a wrongly edited workflow command fails the run', async () => {
     assert.match(failure.record.stderr, message);
   }
 });
+
+test('a checkout of anything but the commit the run labels fails the run', async () => {
+  const text = await readFile(WORKFLOW, 'utf8');
+  const ref = '        with:\n          ref: ${{ inputs.commit || github.sha }}\n';
+  assert.equal(text.split(ref).length - 1, 3, 'every job checks out the commit');
+  const local = await localRun(clouds, keys.privateKey, 'no-ref');
+  const path = join(local.root, 'build-os-image.yml');
+  await writeFile(path, text.replace(ref, ''));
+  await assert.rejects(runWorkflow(await loadWorkflow(path), local), /must check out ref [0-9a-f]{40} \(the commit of the run\), not the branch/);
+});

@@ -174,6 +174,9 @@ async function emulateAction(uses: string, inputs: Record<string, string>, scope
   const action = uses.split('@')[0]!;
   switch (action) {
     case 'actions/checkout': {
+      // The commit the run labels its results with, not the dispatched branch (issue 12).
+      const commit = String(scope.local.inputs.commit || scope.local.github.sha);
+      if (inputs.ref !== commit) throw new Error(`${uses} must check out ref ${commit} (the commit of the run), not ${inputs.ref ?? 'the branch'}`);
       // The repository: its build (dist/, node_modules/) and its config/release.yaml.
       await symlink(join(REPO, 'dist'), join(scope.dir, 'dist'));
       await symlink(join(REPO, 'node_modules'), join(scope.dir, 'node_modules'));
