@@ -8,6 +8,7 @@ const benchmarks: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   'azure-vhd': () => import('./azure-vhd.js'),
   'lookup-startup': () => import('./lookup-startup.js'),
   'gcp-tar': () => import('./gcp-tar.js'),
+  'image-digest': () => import('./image-digest.js'),
 };
 
 const only = process.argv.slice(2);
