@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { retryConfig } from './retry.js';
 
 /** AWS region names: `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`. */
 const regionName = z
@@ -73,7 +74,7 @@ export const awsConfig = z
       .optional()
       .describe('non-volatile UEFI variables (secure boot keys) to start instances with'),
     concurrency: z.int().min(1).max(20).default(5).describe('image copies in flight; AWS allows 5 per destination region'),
-    maxAttempts: z.int().min(1).max(50).default(10).describe('attempts per API call, with adaptive backoff'),
+    retry: retryConfig({ maxAttempts: 10, maxSeconds: 300 }),
     timeouts: z
       .strictObject({
         importMinutes: z.number().positive().default(60).describe('ImportSnapshot must complete within this time'),

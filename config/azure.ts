@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { retryConfig } from './retry.js';
 import { secretRef } from './secret.js';
 
 /** The two Azure images osimage builds, and the lookup-table keys they get. */
@@ -52,6 +53,7 @@ export const azureConfig = z
         maxTries: z.int().min(1).max(20).default(5),
       })
       .prefault({}),
+    retry: retryConfig({ maxAttempts: 8, maxSeconds: 300 }),
     pollIntervalSeconds: z.number().positive().max(600).default(15).describe('how often long-running operations are polled'),
     endpoints: z
       .strictObject({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { retryConfig } from './retry.js';
 import { secretRef } from './secret.js';
 
 /** GCE resource names: a lower-case letter, then letters, digits and hyphens, not ending in a hyphen. */
@@ -49,6 +50,7 @@ export const gcpConfig = z.strictObject({
       importMinutes: z.number().positive().default(60).describe('how long to wait for images.insert to finish'),
     })
     .prefault({}),
+  retry: retryConfig({ maxAttempts: 8, maxSeconds: 300 }),
   endpoints: z
     .strictObject({ storage: endpoint.optional(), compute: endpoint.optional() })
     .optional()

@@ -5,6 +5,7 @@ import { gcpConfig } from './gcp.js';
 import { publicBaseUrl, repository } from './discovery-settings.js';
 import { measureConfig } from './measure.js';
 import { qemuConfig } from './qemu.js';
+import { retryConfig } from './retry.js';
 import { signingConfig } from './signing.js';
 
 const csp = z.enum(['aws', 'azure', 'gcp', 'qemu']);
@@ -17,6 +18,7 @@ const storeConfig = z.strictObject({
   endpoint: z.url().optional().describe('S3-compatible endpoint, e.g. http://127.0.0.1:4568'),
   forcePathStyle: z.boolean().default(false).describe('path-style addressing, which most S3-compatible servers need'),
   checksums: z.boolean().default(true).describe('SHA-256 checksums on uploads; false for S3-compatible servers without them'),
+  retry: retryConfig({ maxAttempts: 6, maxSeconds: 120 }),
 });
 
 export const configSchema = z.strictObject({

@@ -3,6 +3,7 @@ import type { LookupTable } from '../discovery/lookup-table.js';
 import type { Config } from '../config/schema.js';
 import type { Journal } from './journal.js';
 import type { Logger } from './logger.js';
+import type { RetryCounts } from './retry.js';
 import type { Signer } from './signing.js';
 import type { ObjectStore } from './store/object-store.js';
 
@@ -35,6 +36,8 @@ export interface RunContext {
   readonly signal: AbortSignal;
   /** What the run summary must tell besides the lookup table, e.g. a best-effort region left out. */
   readonly warnings: string[];
+  /** Retries of transient cloud failures so far, per cloud and for the store: the run summary reports them. */
+  readonly retries: RetryCounts;
   readonly store: ObjectStore;
   /**
    * Signs the measurements and the lookup table; a run never publishes unsigned. Resolved on first use, so a CI job

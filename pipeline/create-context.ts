@@ -6,6 +6,7 @@ import { InputError } from './errors.js';
 import type { Inputs } from './inputs.js';
 import { openJournal, type Journal } from './journal.js';
 import type { Logger } from './logger.js';
+import { Retrier, RetryCounts } from './retry.js';
 import { resolveSigner } from './signing.js';
 import { FileStore } from './store/file-store.js';
 import { openStore } from './store/open-store.js';
@@ -30,7 +31,8 @@ export async function createContext(inputs: Inputs, options: RunOptions): Promis
   for (const csp of Object.keys(options.images ?? {}) as Csp[]) {
     if (!csps.includes(csp)) throw new InputError(`--image ${csp}=… names a cloud this run does not build (${csps.join(', ')})`);
   }
-  const store = await openStore(config.store);
+  const retries = new RetryCounts();
+  const store = await openStore(config.store, new Retrier('store', config.store.retry, options.log, retries));
   const journalStore = config.journal === 'store' ? store : new FileStore(config.stateDir);
   const journals = new Map<string, Promise<Journal>>();
   const journal = (scope: Csp | 'run') => {
@@ -46,6 +48,7 @@ export async function createContext(inputs: Inputs, options: RunOptions): Promis
     log: options.log,
     signal: options.signal,
     warnings: [],
+    retries,
     store,
     journal,
     signer: once(() => resolveSigner(config, options.log)),

@@ -42,6 +42,7 @@ export async function uploadContextOf(ctx: RunContext, csp: Csp): Promise<Upload
     log: ctx.log.child({ csp }),
     signal: ctx.signal,
     warnings: ctx.warnings,
+    retries: ctx.retries,
     journal: await ctx.journal(csp),
     store: ctx.store,
   };

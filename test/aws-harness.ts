@@ -11,6 +11,7 @@ import { FileStore } from '../pipeline/store/file-store.js';
 import type { UploadContext } from '../steps/upload/uploader.js';
 import { FakeEc2, type FakeEc2Options } from './fakes/ec2/server.js';
 import { startS3Server, type S3Server } from './support/s3rver.js';
+import { RetryCounts } from '../pipeline/retry.js';
 
 /** Shared set-up of the AWS step's tests: s3rver for the import bucket, the fake EC2, a raw image, a context. */
 
@@ -93,6 +94,7 @@ export async function uploadContext(world: AwsWorld, aws: AwsInput, uid: string,
     log: pino({ level: 'debug', base: undefined }, sink),
     signal: new AbortController().signal,
     warnings: [],
+    retries: new RetryCounts(),
     journal: await openJournal(store, uid, 'aws'),
     store,
     lines,

@@ -15,6 +15,7 @@ import { loadUploader } from '../steps/upload/registry.js';
 import type { UploadContext } from '../steps/upload/uploader.js';
 import { FakeGce } from './fakes/gce/server.js';
 import { FakeGcs } from './fakes/gcs/server.js';
+import { RetryCounts } from '../pipeline/retry.js';
 
 const run = promisify(execFile);
 const TOKEN = 'ya29.test-token';
@@ -92,6 +93,7 @@ describe('GCP upload step against the GCS and GCE fakes', () => {
       log: createLogger({ level: 'silent' }),
       signal: new AbortController().signal,
       warnings: [],
+      retries: new RetryCounts(),
       journal: await openJournal(store, UID, 'gcp'),
       store,
     };

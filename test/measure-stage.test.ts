@@ -16,6 +16,7 @@ import { writeSampleImage } from '../scripts/make-sample-image.js';
 import { measureStage } from '../steps/measure.js';
 import type { EventLog } from '../steps/measure/event-log.js';
 import { tempDir } from './measure-fixtures.js';
+import { RetryCounts } from '../pipeline/retry.js';
 
 const uid = 'v2.2.0';
 
@@ -40,6 +41,7 @@ async function context(dir: string, csps: Csp[], images: Partial<Record<Csp, str
     log,
     signal: new AbortController().signal,
     warnings: [],
+    retries: new RetryCounts(),
     store: new FileStore(join(dir, 'bucket')),
     signer: () => resolveSigner(config, log),
     toolVersion: '0.0.0-test',

@@ -38,7 +38,12 @@ export async function runPipeline(flags: PipelineFlags): Promise<void> {
 export function logSummary(ctx: RunContext): void {
   for (const warning of ctx.warnings) ctx.log.warn(warning);
   const verb = ctx.dryRun ? 'planned' : 'published';
-  ctx.log.info({ uid: ctx.uid, table: ctx.table, warnings: ctx.warnings.length }, `${verb} ${ctx.uid}${ctx.warnings.length ? ` with ${ctx.warnings.length} warnings` : ''}`);
+  const retries = ctx.retries.summary();
+  const retried = Object.entries(retries).map(([scope, count]) => `${count} ${scope}`).join(', ');
+  ctx.log.info(
+    { uid: ctx.uid, table: ctx.table, warnings: ctx.warnings.length, retries },
+    `${verb} ${ctx.uid}${ctx.warnings.length ? ` with ${ctx.warnings.length} warnings` : ''}${retried ? ` (retried transient failures: ${retried})` : ''}`,
+  );
 }
 
 /** The split commands run a slice of the same stage list. */

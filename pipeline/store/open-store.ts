@@ -1,9 +1,10 @@
 import type { Config } from '../../config/schema.js';
 import { FileStore } from './file-store.js';
+import type { Retrier } from '../retry.js';
 import type { ObjectStore } from './object-store.js';
 
 /** The store a config names; the S3 SDK is loaded only for s3:// stores. */
-export async function openStore(store: Config['store']): Promise<ObjectStore> {
+export async function openStore(store: Config['store'], retry: Retrier): Promise<ObjectStore> {
   if (store.url.startsWith('file://')) return FileStore.fromUrl(store.url);
   const { S3Store } = await import('./s3-store.js');
   return new S3Store({
@@ -12,5 +13,6 @@ export async function openStore(store: Config['store']): Promise<ObjectStore> {
     endpoint: store.endpoint,
     forcePathStyle: store.forcePathStyle,
     checksums: store.checksums,
+    retry,
   });
 }

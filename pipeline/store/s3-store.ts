@@ -10,7 +10,9 @@ import {
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { awsRetryOptions } from '../aws-retry.js';
 import { PreconditionFailedError } from '../errors.js';
+import type { Retrier } from '../retry.js';
 import type { ObjectInfo, ObjectStore, PutOptions, StoredObject, UploadOptions } from './object-store.js';
 
 export interface S3StoreOptions {
@@ -26,6 +28,8 @@ export interface S3StoreOptions {
    * store a checksummed streaming body with its chunk framing: turn them off there.
    */
   checksums?: boolean;
+  /** The retry policy of throttling (SlowDown), 5xx and dropped connections; the SDK's standard retries without one. */
+  retry?: Retrier;
 }
 
 const MiB = 1024 * 1024;
@@ -52,8 +56,7 @@ export class S3Store implements ObjectStore {
       forcePathStyle: options.forcePathStyle,
       requestChecksumCalculation: this.checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
       responseChecksumValidation: this.checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
-      retryMode: 'adaptive',
-      maxAttempts: 6,
+      ...(options.retry ? awsRetryOptions(options.retry) : {}),
     });
   }
 

@@ -3,6 +3,7 @@ import type { Config } from '../../config/schema.js';
 import type { RawImage } from '../../pipeline/context.js';
 import type { Journal } from '../../pipeline/journal.js';
 import type { Logger } from '../../pipeline/logger.js';
+import type { RetryCounts } from '../../pipeline/retry.js';
 import type { ObjectStore } from '../../pipeline/store/object-store.js';
 
 /** What one cloud's upload step gets: the inputs, its raw image, and a journal of its own. */
@@ -17,6 +18,8 @@ export interface UploadContext {
   readonly signal: AbortSignal;
   /** Things the run summary must tell (e.g. a best-effort region left out); the step logs them too. */
   readonly warnings: string[];
+  /** Where the step's retries are counted (`new Retrier(csp, config.retry, log, retries)`), for the run summary. */
+  readonly retries: RetryCounts;
   /** Scoped to this csp; use it through `resumable()` so that every cloud write is idempotent. */
   readonly journal: Journal;
   /** The publication store (the qemu step publishes its raw image there). */

@@ -1,9 +1,13 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FaultSchedule } from './faults.js';
 
 /**
  * What the Google fakes share: a server on 127.0.0.1, bearer-token checks, the JSON error body of Google's REST
- * APIs, and injected faults ("the next N requests that match fail with this status").
+ * APIs, and injected faults: "the next N requests that match fail with this status", and the transient faults of
+ * `faults` (429 rateLimitExceeded and 503 backendError as Google sends them, a connection dropped after the request
+ * arrived, a slow answer).
  */
 export interface Fault {
   method: string;
@@ -27,9 +31,10 @@ export type Handler = (request: IncomingMessage, url: URL, response: ServerRespo
 
 export abstract class GoogleFake {
   private server?: Server;
-  private readonly faults: Fault[] = [];
+  private readonly failures: Fault[] = [];
   /** Every request as "METHOD /path", so that tests can count the writes. */
   readonly requests: string[] = [];
+  readonly faults = new FaultSchedule();
   baseUrl = '';
 
   /** `token`: the bearer token every request must carry. */
@@ -56,7 +61,15 @@ export abstract class GoogleFake {
 
   /** The next `times` requests with this method whose path matches fail with `status`. */
   failNext(method: string, path: RegExp, status: number, message: string, times = 1): void {
-    this.faults.push({ method, path, status, message, times });
+    this.failures.push({ method, path, status, message, times });
+  }
+
+  /**
+   * What the server does with a request whose connection drops before the answer: by default the work is done and
+   * only the answer is lost, the case that makes a retried write dangerous.
+   */
+  protected async dropConnection(request: IncomingMessage, url: URL): Promise<void> {
+    await this.handle(request, url, new ServerResponse(request)).catch(() => undefined);
   }
 
   count(method: string, path: RegExp): number {
@@ -68,11 +81,26 @@ export abstract class GoogleFake {
     this.requests.push(`${request.method} ${url.pathname}`);
     try {
       if (this.needsToken(request, url) && request.headers.authorization !== `Bearer ${this.token}`) throw new HttpError(401, 'Request had invalid authentication credentials.');
-      const fault = this.faults.find((candidate) => candidate.method === request.method && candidate.path.test(url.pathname));
+      const fault = this.failures.find((candidate) => candidate.method === request.method && candidate.path.test(url.pathname));
       if (fault) {
-        if (--fault.times === 0) this.faults.splice(this.faults.indexOf(fault), 1);
+        if (--fault.times === 0) this.failures.splice(this.failures.indexOf(fault), 1);
         await readBody(request);
         throw new HttpError(fault.status, fault.message);
+      }
+      const transient = this.faults.next({ method: request.method ?? '', path: url.pathname });
+      if (transient?.kind === 'slow') await sleep(transient.delayMs);
+      if (transient?.kind === 'throttle') {
+        await readBody(request);
+        throw new HttpError(429, 'Rate Limit Exceeded', 'rateLimitExceeded');
+      }
+      if (transient?.kind === 'unavailable') {
+        await readBody(request);
+        throw new HttpError(503, 'Backend Error', 'backendError');
+      }
+      if (transient?.kind === 'reset') {
+        await this.dropConnection(request, url);
+        request.socket.destroy();
+        return;
       }
       await this.handle(request, url, response);
     } catch (error) {
@@ -83,7 +111,8 @@ export abstract class GoogleFake {
       const status = error instanceof HttpError ? error.status : 500;
       const message = error instanceof Error ? error.message : String(error);
       const reason = error instanceof HttpError ? error.reason : 'backendError';
-      sendJson(response, status, { error: { code: status, message, errors: [{ message, domain: 'global', reason }] } });
+      const domain = reason === 'rateLimitExceeded' ? 'usageLimits' : 'global';
+      sendJson(response, status, { error: { code: status, message, errors: [{ message, domain, reason }], ...(STATUS_NAMES[status] ? { status: STATUS_NAMES[status] } : {}) } });
     }
   }
 }
@@ -110,5 +139,11 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 }
 
 function reasonOf(status: number): string {
-  return ({ 400: 'invalid', 401: 'authError', 403: 'forbidden', 404: 'notFound', 409: 'alreadyExists', 412: 'conditionNotMet' } as Record<number, string>)[status] ?? 'backendError';
+  return ({ 400: 'invalid', 401: 'authError', 403: 'forbidden', 404: 'notFound', 409: 'alreadyExists', 412: 'conditionNotMet', 429: 'rateLimitExceeded' } as Record<number, string>)[status] ?? 'backendError';
 }
+
+/** The `status` of Google's JSON errors (google.rpc.Code names) for the statuses the fakes send. */
+const STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ALREADY_EXISTS',
+  412: 'FAILED_PRECONDITION', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE',
+};

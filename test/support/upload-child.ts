@@ -15,6 +15,7 @@ import { FileStore } from '../../pipeline/store/file-store.js';
 import { checkRawImage } from '../../steps/build.js';
 import { loadUploader } from '../../steps/upload/registry.js';
 import type { UploadContext } from '../../steps/upload/uploader.js';
+import { RetryCounts } from '../../pipeline/retry.js';
 
 export interface ChildRun {
   mode: 'plan' | 'upload';
@@ -47,6 +48,7 @@ async function runOnce(input: ChildRun, index: number): Promise<ChildOutcome> {
       log: createLogger({ pretty: false, level: 'debug' }).child({ run: index }),
       signal: new AbortController().signal,
       warnings: [],
+      retries: new RetryCounts(),
       journal: await openJournal(store, uid, input.csp),
       store,
     };

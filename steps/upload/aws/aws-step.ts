@@ -1,5 +1,6 @@
 import type { AwsConfig } from '../../../config/aws.js';
 import { InputError } from '../../../pipeline/errors.js';
+import { Retrier } from '../../../pipeline/retry.js';
 import type { UploadContext } from '../uploader.js';
 import { AwsClients } from './clients.js';
 import { amiName, resourceTags } from './names.js';
@@ -27,7 +28,7 @@ export function openAwsStep(ctx: UploadContext): AwsStep {
   return {
     ctx,
     config,
-    clients: new AwsClients(config),
+    clients: new AwsClients(config, new Retrier('aws', config.retry, ctx.log, ctx.retries)),
     name,
     tags: resourceTags(name, { uid: ctx.uid, version: ctx.version.text, commit: ctx.commit }),
   };

@@ -1,5 +1,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { AwsConfig } from '../../../config/aws.js';
+import { awsRetryOptions } from '../../../pipeline/aws-retry.js';
+import type { Retrier } from '../../../pipeline/retry.js';
 import { S3Store } from '../../../pipeline/store/s3-store.js';
 
 /**
@@ -11,7 +13,10 @@ export class AwsClients {
   private readonly ec2Clients = new Map<string, EC2Client>();
   readonly importStore: S3Store;
 
-  constructor(private readonly config: AwsConfig) {
+  constructor(
+    private readonly config: AwsConfig,
+    private readonly retry: Retrier,
+  ) {
     const { import: settings } = config;
     this.importStore = new S3Store({
       bucket: settings.bucket,
@@ -19,6 +24,7 @@ export class AwsClients {
       endpoint: settings.s3Endpoint,
       forcePathStyle: settings.forcePathStyle,
       checksums: settings.checksums,
+      retry,
     });
   }
 
@@ -28,10 +34,7 @@ export class AwsClients {
       client = new EC2Client({
         region,
         endpoint: this.config.regions.find((entry) => entry.name === region)?.ec2Endpoint,
-        // Adaptive mode backs off on RequestLimitExceeded and 5xx and slows the client's own request rate, which is
-        // what a burst of describe calls across regions needs.
-        retryMode: 'adaptive',
-        maxAttempts: this.config.maxAttempts,
+        ...awsRetryOptions(this.retry),
       });
       this.ec2Clients.set(region, client);
     }

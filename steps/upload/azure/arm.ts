@@ -1,7 +1,9 @@
 import { ComputeManagementClient } from '@azure/arm-compute';
 import type { AzureConfig } from '../../../config/azure.js';
 import { InputError, OsimageError } from '../../../pipeline/errors.js';
+import { Retrier } from '../../../pipeline/retry.js';
 import type { UploadContext } from '../uploader.js';
+import { useArmRetryPolicy } from './arm-retry.js';
 import { azureCredential } from './credential.js';
 
 /** What every Azure module works with: the step's context, its config section and one ARM client. */
@@ -17,6 +19,7 @@ export async function openAzureRun(ctx: UploadContext): Promise<AzureRun> {
   const compute = new ComputeManagementClient(await azureCredential(config), config.subscriptionId, {
     endpoint: config.endpoints.arm,
   });
+  useArmRetryPolicy(compute, new Retrier('azure', config.retry, ctx.log, ctx.retries));
   return { ctx, config, compute };
 }
 

@@ -1,4 +1,4 @@
-import type { Storage } from '@google-cloud/storage';
+import type { File, Storage } from '@google-cloud/storage';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { RawImage } from '../../../pipeline/context.js';
@@ -66,6 +66,11 @@ export interface UploadBlobOptions {
 /**
  * Packs the image and streams the tar.gz into the bucket with a resumable upload; the SDK checks the CRC32C it
  * computed against the one GCS reports and fails (deleting the object) on a mismatch. Replaces whatever the name held.
+ *
+ * The upload is conditional on the generation the name holds now (0: none), which is what lets the SDK retry it
+ * (without a precondition it turns its retries off). After a 429, a 5xx or a dropped connection, the SDK asks GCS how
+ * much of the session it has (`PUT` with `Content-Range: bytes *\/*`, answered 308 with a Range) and resumes from
+ * there, from the chunk it keeps in memory, rather than starting over.
  */
 export async function uploadBlob(storage: Storage, options: UploadBlobOptions): Promise<BlobRecord> {
   const { bucket, object, image, log, signal } = options;
@@ -75,14 +80,15 @@ export async function uploadBlob(storage: Storage, options: UploadBlobOptions): 
   log.info({ image: image.path, bytes: map.size, dataBytes, regions: map.regions.length }, 'packing the image as a sparse disk.raw');
   const file = storage.bucket(bucket).file(object);
   const metadata = { contentType: 'application/gzip', metadata: options.identity };
+  const preconditionOpts = { ifGenerationMatch: await generationOf(file) };
   // The session is started here rather than by createWriteStream: storage 7 drops useAuthWithCustomEndpoint on that
   // path, so a custom endpoint would get an unauthenticated POST. The session URI itself needs no token.
-  const [uri] = await file.createResumableUpload({ metadata });
+  const [uri] = await file.createResumableUpload({ metadata, preconditionOpts });
   const progress = createProgress(log, 'gcp image archive', dataBytes);
   try {
     await pipeline(
       sparseTarGzStream(image.path, map, { entryName: 'disk.raw', paddedSize: options.diskSize, signal, onProgress: progress.update }),
-      file.createWriteStream({ uri, resumable: true, chunkSize: CHUNK_SIZE, validation: 'crc32c', metadata }),
+      file.createWriteStream({ uri, resumable: true, chunkSize: CHUNK_SIZE, validation: 'crc32c', metadata, preconditionOpts }),
       { signal },
     );
   } finally {
@@ -94,9 +100,25 @@ export async function uploadBlob(storage: Storage, options: UploadBlobOptions): 
   return record;
 }
 
-/** Deletes the blob; one that is already gone is fine. */
+/**
+ * Deletes the blob; one that is already gone is fine. The generation precondition makes the delete safe to retry
+ * (the SDK retries a delete only with one): a repeat finds nothing, or refuses to delete a newer object of the name.
+ */
 export async function deleteBlob(storage: Storage, bucket: string, object: string): Promise<void> {
-  await storage.bucket(bucket).file(object).delete({ ignoreNotFound: true });
+  const file = storage.bucket(bucket).file(object);
+  const generation = await generationOf(file);
+  if (generation === 0) return;
+  await file.delete({ ignoreNotFound: true, ifGenerationMatch: generation });
+}
+
+/** The generation the object has now; 0, GCS's "no such object" in preconditions, when there is none. */
+async function generationOf(file: File): Promise<number> {
+  try {
+    return Number((await file.getMetadata())[0].generation);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 404) return 0;
+    throw error;
+  }
 }
 
 export async function blobExists(storage: Storage, bucket: string, object: string): Promise<boolean> {

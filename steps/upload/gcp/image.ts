@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import type { GcpConfig, GcpSecurityType } from '../../../config/gcp.js';
 import { ConflictError, InputError } from '../../../pipeline/errors.js';
 import type { Logger } from '../../../pipeline/logger.js';
-import { httpStatus, type GcpClients } from './clients.js';
+import { randomUUID } from 'node:crypto';
+import { httpStatus, NO_GAX_RETRY, type GcpClients } from './clients.js';
 import { labelsMatch } from './labels.js';
 import { waitForOperation } from './operation.js';
 
@@ -43,7 +44,7 @@ export async function imageResource(config: GcpConfig, name: string, source: str
 /** The image by name, or undefined when GCE has none. */
 export async function getImage(clients: GcpClients, project: string, name: string): Promise<GceImage | undefined> {
   try {
-    return (await clients.images.get({ project, image: name }))[0];
+    return (await clients.compute('images.get', () => clients.images.get({ project, image: name }, NO_GAX_RETRY)))[0];
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
@@ -95,14 +96,20 @@ export async function adoptImage(clients: GcpClients, options: AdoptOptions): Pr
   }
 }
 
+/**
+ * images.insert, retried under one requestId: GCE answers a repeat of it with the operation the first one started,
+ * so a retry after a lost answer never imports the image twice.
+ */
 export async function insertImage(clients: GcpClients, project: string, image: GceImage, options: { timeoutMs: number; signal: AbortSignal }): Promise<void> {
-  const [operation] = await clients.images.insert({ project, imageResource: image });
-  await waitForOperation(clients.operations, operation.latestResponse as Parameters<typeof waitForOperation>[1], { project, ...options });
+  const requestId = randomUUID();
+  const [operation] = await clients.compute('images.insert', () => clients.images.insert({ project, imageResource: image, requestId }, NO_GAX_RETRY));
+  await waitForOperation(clients, operation.latestResponse as Parameters<typeof waitForOperation>[1], { project, ...options });
 }
 
 async function deleteImage(clients: GcpClients, project: string, name: string, options: { timeoutMs: number; signal: AbortSignal }): Promise<void> {
-  const [operation] = await clients.images.delete({ project, image: name });
-  await waitForOperation(clients.operations, operation.latestResponse as Parameters<typeof waitForOperation>[1], { project, ...options });
+  const requestId = randomUUID();
+  const [operation] = await clients.compute('images.delete', () => clients.images.delete({ project, image: name, requestId }, NO_GAX_RETRY));
+  await waitForOperation(clients, operation.latestResponse as Parameters<typeof waitForOperation>[1], { project, ...options });
 }
 
 function isNotFound(error: unknown): boolean {

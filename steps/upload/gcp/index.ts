@@ -1,9 +1,10 @@
 import type { GcpConfig } from '../../../config/gcp.js';
 import { InputError } from '../../../pipeline/errors.js';
 import { resumable } from '../../../pipeline/journal.js';
+import { Retrier } from '../../../pipeline/retry.js';
 import type { Plan, Uploader, UploadContext } from '../uploader.js';
 import { blobExists, blobIdentity, blobIsPresent, blobObjectName, blobSourceUrl, deleteBlob, findBlob, uploadBlob, type BlobRecord } from './blob.js';
-import { createClients, type GcpClients } from './clients.js';
+import { createClients, NO_GAX_RETRY, type GcpClients } from './clients.js';
 import { imageName } from './image-name.js';
 import { adoptImage, checkOwnership, guestOsFeatures, imageReference, imageResource, insertImage, type ImageRecord } from './image.js';
 import { isPublic, makePublic, IMAGE_USER_ROLE, PUBLIC_MEMBER, type PublicRecord } from './iam.js';
@@ -22,7 +23,7 @@ export const gcpUploader: Uploader<Record<string, string>> = {
 
   async plan(ctx) {
     const config = gcpSection(ctx);
-    return withClients(config, async (clients) => {
+    return withClients(ctx, config, async (clients) => {
       const target = targetOf(ctx, config);
       const checks: string[] = [];
       const writes: string[] = [];
@@ -30,7 +31,9 @@ export const gcpUploader: Uploader<Record<string, string>> = {
       if (!bucketExists) throw new InputError(`the GCS bucket ${config.bucket} (gcp.bucket) does not exist or is not visible to these credentials`);
       checks.push(`bucket gs://${config.bucket} exists`);
       // A list call proves the project is reachable (a missing project is a 404 of its own) and finds the name.
-      const [[existing]] = await clients.images.list({ project: config.project, filter: `name = "${target.name}"`, maxResults: 1 }, { autoPaginate: false });
+      const [[existing]] = await clients.compute('images.list', () =>
+        clients.images.list({ project: config.project, filter: `name = "${target.name}"`, maxResults: 1 }, { ...NO_GAX_RETRY, autoPaginate: false }),
+      );
       checks.push(`project ${config.project} is reachable`);
       if (existing) checkOwnership(existing, config.project, target.labels);
       const reusable = existing && existing.status !== 'FAILED';
@@ -55,7 +58,7 @@ export const gcpUploader: Uploader<Record<string, string>> = {
 
   async upload(ctx) {
     const config = gcpSection(ctx);
-    return withClients(config, async (clients) => {
+    return withClients(ctx, config, async (clients) => {
       const target = targetOf(ctx, config);
       const { project } = config;
       const importTimeoutMs = config.timeouts.importMinutes * 60_000;
@@ -137,8 +140,8 @@ function gcpSection(ctx: UploadContext): GcpConfig {
   return ctx.config.gcp;
 }
 
-async function withClients<T>(config: GcpConfig, work: (clients: GcpClients) => Promise<T>): Promise<T> {
-  const clients = await createClients(config);
+async function withClients<T>(ctx: UploadContext, config: GcpConfig, work: (clients: GcpClients) => Promise<T>): Promise<T> {
+  const clients = await createClients(config, new Retrier('gcp', config.retry, ctx.log, ctx.retries));
   try {
     return await work(clients);
   } finally {

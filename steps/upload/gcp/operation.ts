@@ -1,5 +1,6 @@
-import type { GlobalOperationsClient, protos } from '@google-cloud/compute';
+import type { protos } from '@google-cloud/compute';
 import { OsimageError } from '../../../pipeline/errors.js';
+import { NO_GAX_RETRY, type GcpClients } from './clients.js';
 
 export type GceOperation = protos.google.cloud.compute.v1.IOperation;
 
@@ -14,7 +15,7 @@ export interface WaitOptions {
  * but as a DONE operation with an `error` field, so this checks it rather than trusting that nothing was thrown.
  * `wait` holds each call for up to two minutes and may answer before the operation is done, hence the loop.
  */
-export async function waitForOperation(operations: GlobalOperationsClient, start: GceOperation, options: WaitOptions): Promise<void> {
+export async function waitForOperation(clients: GcpClients, start: GceOperation, options: WaitOptions): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let operation = start;
   while (operation.status !== 'DONE') {
@@ -25,7 +26,9 @@ export async function waitForOperation(operations: GlobalOperationsClient, start
         'it may still finish: run the same command again later, or raise gcp.timeouts',
       );
     }
-    [operation] = await operations.wait({ project: options.project, operation: operation.name! }, { timeout: Math.min(150_000, Math.max(1_000, deadline - Date.now())) });
+    const name = operation.name!;
+    const timeout = Math.min(150_000, Math.max(1_000, deadline - Date.now()));
+    [operation] = await clients.compute('globalOperations.wait', () => clients.operations.wait({ project: options.project, operation: name }, { ...NO_GAX_RETRY, timeout }));
   }
   const errors = operation.error?.errors ?? [];
   if (errors.length > 0) {

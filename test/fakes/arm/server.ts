@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { Compute, type BlobAccount } from './compute.js';
+import { FaultSchedule } from '../faults.js';
 import { ArmError } from './errors.js';
 import { Operations } from './lro.js';
 
@@ -28,6 +30,8 @@ export interface FakeArmOptions {
   blob: BlobAccount;
   /** How many polls report InProgress before an operation finishes. */
   pollsUntilDone?: number;
+  /** The Retry-After (seconds) of a throttled request; ARM sends whole seconds. Default 1. */
+  retryAfterSeconds?: number;
 }
 
 export interface FakeArm {
@@ -35,6 +39,8 @@ export interface FakeArm {
   readonly compute: Compute;
   /** Every request, `METHOD /path` in arrival order. */
   readonly requests: string[];
+  /** Transient faults: 429 with Retry-After, 503, a connection dropped after the work was done, a slow answer. */
+  readonly faults: FaultSchedule;
   inject(match: RequestMatch, fault: Fault, times?: number): void;
   stop(): Promise<void>;
 }
@@ -57,6 +63,7 @@ export async function startFakeArm(options: FakeArmOptions): Promise<FakeArm> {
   const compute = new Compute(options, operations);
   const faults: Array<{ match: RequestMatch; fault: Fault; times: number }> = [];
   const requests: string[] = [];
+  const transientFaults = new FaultSchedule();
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const parsed = new URL(request.url!, 'https://fake');
@@ -81,6 +88,24 @@ export async function startFakeArm(options: FakeArmOptions): Promise<FakeArm> {
       return;
     }
     if (fault?.kind === 'error') throw new ArmError(fault.status, fault.code, 'injected failure');
+    const transient = transientFaults.next({ method: request.method!, path });
+    if (transient?.kind === 'slow') await sleep(transient.delayMs);
+    if (transient?.kind === 'throttle') {
+      response.writeHead(429, { 'retry-after': String(options.retryAfterSeconds ?? 1), 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { code: 'TooManyRequests', message: 'The request is being throttled.' } }));
+      return;
+    }
+    if (transient?.kind === 'unavailable') throw new ArmError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Please try again later.');
+    if (transient?.kind === 'reset') {
+      // The work is done and only the answer is lost: what makes a repeated write dangerous.
+      await answer(request, parsed, path, body, apiVersion, fault, new ServerResponse(request)).catch(() => undefined);
+      request.socket.destroy();
+      return;
+    }
+    await answer(request, parsed, path, body, apiVersion, fault, response);
+  };
+
+  const answer = async (request: IncomingMessage, parsed: URL, path: string, body: unknown, apiVersion: string, fault: Fault | undefined, response: ServerResponse) => {
     const operation = /^\/subscriptions\/[^/]+\/providers\/microsoft\.compute\/locations\/[^/]+\/operations\/([^/]+)$/.exec(path);
     if (operation && request.method === 'GET') {
       if (await operations.poll(operation[1]!, parsed.searchParams.get('monitor') === 'true', response)) return;
@@ -104,6 +129,7 @@ export async function startFakeArm(options: FakeArmOptions): Promise<FakeArm> {
     url,
     compute,
     requests,
+    faults: transientFaults,
     inject: (match, fault, times = 1) => faults.push({ match, fault, times }),
     stop: () => new Promise((resolve) => {
       server.closeAllConnections();

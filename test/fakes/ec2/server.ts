@@ -1,7 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { FaultSchedule } from '../faults.js';
 import { escapeXml, list, parseQuery, strings, struct, text, toXml, type QueryParams, type QueryValue, type XmlValue } from './query.js';
 
 /**
@@ -103,6 +105,11 @@ export class FakeEc2 {
   newImagesInvisibleFor = 0;
   /** Set to throttle: every request for which this returns true answers RequestLimitExceeded. */
   throttle?: (sequence: number) => boolean;
+  /**
+   * Transient faults, matched by `{ method: 'POST', path: <Action> }`: RequestLimitExceeded (503), Unavailable (503),
+   * a connection dropped after the work was done, a slow answer.
+   */
+  readonly faults = new FaultSchedule();
   endpoint = '';
 
   private readonly rules: FailureRule[] = [];
@@ -132,7 +139,11 @@ export class FakeEc2 {
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
     this.server = createServer((req, res) => {
-      void this.handle(req).then(({ status, body }) => {
+      void this.handle(req).then(({ status, body, drop }) => {
+        if (drop) {
+          req.socket.destroy();
+          return;
+        }
         res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8' });
         res.end(body);
       });
@@ -165,7 +176,7 @@ export class FakeEc2 {
     return this.requests.filter((request) => request.action === action && (!region || request.region === region) && !request.error);
   }
 
-  private async handle(req: IncomingMessage): Promise<{ status: number; body: string }> {
+  private async handle(req: IncomingMessage): Promise<{ status: number; body: string; drop?: boolean }> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const params = parseQuery(Buffer.concat(chunks).toString('utf8'));
@@ -179,11 +190,19 @@ export class FakeEc2 {
       if (!region) throw new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
       if (text(params.Version) !== API_VERSION) throw new Ec2Error('InvalidParameterValue', `unsupported Version ${text(params.Version)}`);
       if (this.throttle?.(sequence)) throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
+      const transient = this.faults.next({ method: 'POST', path: action });
+      if (transient?.kind === 'slow') await sleep(transient.delayMs);
+      if (transient?.kind === 'throttle') throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
+      if (transient?.kind === 'unavailable') throw new Ec2Error('Unavailable', "The server is overloaded and can't handle the request.", 503);
       const rule = this.takeRule(action, region, params);
       if (rule?.when === 'before') throw new Ec2Error(rule.code, `injected ${rule.code}`, rule.status);
       const handler = this.handlers[action];
       if (!handler) throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
       const result = await handler(params, region, record);
+      if (transient?.kind === 'reset') {
+        record.error = 'connection dropped';
+        return { status: 0, body: '', drop: true };
+      }
       if (rule) throw new Ec2Error(rule.code, `injected ${rule.code} after the work was done`, rule.status);
       const body = `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="http://ec2.amazonaws.com/doc/${API_VERSION}/">` +
         `<requestId>${randomUUID()}</requestId>${toXml(result)}</${action}Response>`;

@@ -41,13 +41,16 @@ export interface FakeGceOptions {
  * globalOperations get/wait. Writes return an Operation that moves PENDING → RUNNING → DONE on its own; a failed
  * one ends DONE with an `error` field (the HTTP request itself succeeded), as GCE does. images.insert imports the
  * rawDisk source for real: it downloads the object from the fake GCS and checks that it is a gzip'd tar holding
- * disk.raw of a whole number of GiB; a failed import leaves the image in status FAILED.
+ * disk.raw of a whole number of GiB; a failed import leaves the image in status FAILED. A write that carries a
+ * `requestId` GCE has seen answers with the operation of the first request, as GCE does, so a retried write is safe.
  */
 export class FakeGce extends GoogleFake {
   private readonly projects: Set<string>;
   private readonly images = new Map<string, Json>();
   private readonly policies = new Map<string, Policy>();
   private readonly operations = new Map<string, Operation>();
+  /** requestId → the operation its first request started. */
+  private readonly requestIds = new Map<string, Json>();
   private readonly importFailures: string[] = [];
   private nextId = 4_000_000_000_000_000_000n;
   private readonly stepMs: number;
@@ -99,11 +102,11 @@ export class FakeGce extends GoogleFake {
       case 'GET images':
         return sendJson(response, 200, this.listImages(project, url.searchParams.get('filter')));
       case 'POST images':
-        return sendJson(response, 200, this.insertImage(project, await readJson<Json>(request)));
+        return sendJson(response, 200, await this.once(url, async () => this.insertImage(project, await readJson<Json>(request))));
       case 'GET images/:name':
         return sendJson(response, 200, this.existingImage(project, name!));
       case 'DELETE images/:name':
-        return sendJson(response, 200, this.deleteImage(project, name!));
+        return sendJson(response, 200, await this.once(url, async () => this.deleteImage(project, name!)));
       case 'GET images/:name/getIamPolicy':
         this.existingImage(project, name!);
         return sendJson(response, 200, this.policyOf(project, name!));
@@ -117,6 +120,16 @@ export class FakeGce extends GoogleFake {
         throw new HttpError(404, `Not Found: ${route}`);
     }
   };
+
+  /** A write with a requestId runs once; repeats get the first one's operation, in its current state. */
+  private async once(url: URL, write: () => Promise<Json>): Promise<Json> {
+    const requestId = url.searchParams.get('requestId');
+    const earlier = requestId ? this.requestIds.get(requestId) : undefined;
+    if (earlier) return { ...this.operations.get(String(earlier.name))!.resource };
+    const operation = await write();
+    if (requestId) this.requestIds.set(requestId, operation);
+    return operation;
+  }
 
   private existingImage(project: string, name: string): Json {
     const image = this.images.get(`${project}/${name}`);

@@ -20,6 +20,8 @@ interface UploadSession {
   metadata: Record<string, string>;
   chunks: Buffer[];
   received: number;
+  /** The session's ifGenerationMatch precondition (0: the object must not exist), checked again when it completes. */
+  ifGenerationMatch?: number;
 }
 
 /**
@@ -27,6 +29,9 @@ interface UploadSession {
  * @google-cloud/storage uses: bucket get; object get (metadata or alt=media), list, delete; simple (multipart)
  * and resumable uploads (session URI, chunks answered with 308 + Range, finalization). Every object
  * carries the md5Hash and crc32c the client checks, and an X-Goog-Hash sent with an upload is verified.
+ * `ifGenerationMatch` is enforced on uploads and deletes (412 conditionNotMet). A connection dropped during an upload
+ * chunk (`faults`, kind `reset`) keeps the first half of the chunk, as GCS may keep part of what it received: the
+ * client must ask how much the session has and go on from there.
  */
 export class FakeGcs extends GoogleFake {
   private readonly buckets = new Set<string>();
@@ -59,6 +64,18 @@ export class FakeGcs extends GoogleFake {
     this.store({ bucket, name, data, contentType: 'application/octet-stream', metadata, chunks: [], received: 0 });
   }
 
+  protected override async dropConnection(request: IncomingMessage, url: URL): Promise<void> {
+    const session = request.method === 'PUT' ? this.sessions.get(url.searchParams.get('upload_id') ?? '') : undefined;
+    if (!session) return super.dropConnection(request, url);
+    const data = await readBody(request);
+    const start = Number(/^bytes (\d+)-/.exec(String(request.headers['content-range'] ?? ''))?.[1] ?? Number.NaN);
+    if (Number.isNaN(start) || start > session.received) return;
+    const fresh = data.subarray(session.received - start);
+    const kept = fresh.subarray(0, Math.floor(fresh.length / 2));
+    session.chunks.push(kept);
+    session.received += kept.length;
+  }
+
   /** As in GCS, a resumable session URI is itself the credential: its PUTs carry no token. */
   protected override needsToken(request: IncomingMessage, url: URL): boolean {
     return !(request.method === 'PUT' && url.searchParams.has('upload_id'));
@@ -87,6 +104,7 @@ export class FakeGcs extends GoogleFake {
       const object = this.objects.get(`${bucket}/${name}`);
       if (!object) throw new HttpError(404, `No such object: ${bucket}/${name}`);
       if (request.method === 'DELETE') {
+        this.checkGeneration(url.searchParams.get('ifGenerationMatch'), bucket, name);
         this.objects.delete(`${bucket}/${name}`);
         response.writeHead(204).end();
         return;
@@ -119,6 +137,7 @@ export class FakeGcs extends GoogleFake {
       const metadata = body.length > 0 ? (JSON.parse(body.toString('utf8')) as { name?: string; contentType?: string; metadata?: Record<string, string> }) : {};
       const objectName = name ?? metadata.name;
       if (!objectName) throw new HttpError(400, 'Required parameter: name');
+      const ifGenerationMatch = this.checkGeneration(url.searchParams.get('ifGenerationMatch'), bucket, objectName);
       const id = randomUUID();
       this.sessions.set(id, {
         bucket,
@@ -127,6 +146,7 @@ export class FakeGcs extends GoogleFake {
         metadata: metadata.metadata ?? {},
         chunks: [],
         received: 0,
+        ifGenerationMatch,
       });
       const location = `${this.baseUrl}/upload/storage/v1/b/${bucket}/o?uploadType=resumable&name=${encodeURIComponent(objectName)}&upload_id=${id}`;
       response.writeHead(200, { location, 'content-length': 0 }).end();
@@ -137,6 +157,7 @@ export class FakeGcs extends GoogleFake {
       const { metadata, data, contentType } = parseMultipart(request, await readBody(request));
       const name = url.searchParams.get('name') ?? metadata.name;
       if (!name) throw new HttpError(400, 'Required parameter: name');
+      this.checkGeneration(url.searchParams.get('ifGenerationMatch'), bucket, name);
       checkHashes(request, data, metadata);
       return sendJson(response, 200, this.resource(this.store({ bucket, name, data, contentType, metadata: metadata.metadata ?? {}, chunks: [], received: 0 })));
     }
@@ -168,12 +189,21 @@ export class FakeGcs extends GoogleFake {
       const content = Buffer.concat(session.chunks);
       if (content.length !== total) throw new HttpError(400, `received ${content.length} bytes, expected ${total}`);
       checkHashes(request, content);
+      this.checkGeneration(session.ifGenerationMatch === undefined ? null : String(session.ifGenerationMatch), session.bucket, session.name);
       this.sessions.delete(url.searchParams.get('upload_id')!);
       return sendJson(response, 200, this.resource(this.store({ ...session, data: content })));
     }
     const headers: Record<string, string> = { 'content-length': '0' };
     if (session.received > 0) headers.range = `bytes=0-${session.received - 1}`;
     response.writeHead(308, headers).end();
+  }
+
+  /** GCS's generation precondition: the object's generation must be the given one, 0 meaning no object. */
+  private checkGeneration(wanted: string | null, bucket: string, name: string): number | undefined {
+    if (wanted === null) return undefined;
+    const current = this.objects.get(`${bucket}/${name}`)?.generation ?? 0;
+    if (Number(wanted) !== current) throw new HttpError(412, 'At least one of the pre-conditions you specified did not hold.');
+    return current;
   }
 
   private store(upload: UploadSession & { data: Buffer }): StoredObject {
