@@ -1,5 +1,5 @@
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
-import type { Retrier, Verdict } from './retry.js';
+import { networkCode, type Retrier, type Verdict } from './retry.js';
 
 /** The AWS SDK v3 retry hook (smithy's RetryStrategyV2), by way of a client config so that no SDK-internal package is named. */
 type RetryStrategyV2 = Extract<NonNullable<S3ClientConfig['retryStrategy']>, { acquireInitialRetryToken: unknown }>;
@@ -33,8 +33,7 @@ class PolicyRetryStrategy implements RetryStrategyV2 {
   async refreshRetryTokenForRetry(previous: RetryToken, info: RetryErrorInfo): Promise<PolicyToken> {
     const { started } = previous as PolicyToken;
     const attempt = previous.getRetryCount() + 1;
-    const what = (info.error as { name?: string } | undefined)?.name ?? 'an AWS call';
-    const retry = this.retrier.next(`AWS request (${what})`, attempt, info, verdictOf, started);
+    const retry = this.retrier.next('an AWS request', attempt, info, verdictOf, started);
     // The SDK throws the call's own error when the strategy refuses another attempt.
     if (!retry) throw info.error ?? new Error('no retry');
     return token(attempt, retry.delayMs, started);
@@ -47,7 +46,7 @@ function verdictOf(error: unknown): Verdict {
   const info = error as RetryErrorInfo;
   const afterMs = info.retryAfterHint ? Math.max(0, info.retryAfterHint.getTime() - Date.now()) : undefined;
   const status = (info.error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-  const name = (info.error as { name?: string } | undefined)?.name ?? info.errorType;
+  const name = networkCode(info.error) ?? (info.error as { name?: string } | undefined)?.name ?? info.errorType;
   return { retry: info.errorType !== 'CLIENT_ERROR', afterMs, reason: status ? `${name} (HTTP ${status})` : name };
 }
 

@@ -32,8 +32,10 @@ export class FaultSchedule {
     this.plans.push({ ...plan, seen: 0, used: 0 });
   }
 
+  /** Drops the plans and the counts: a fresh start for the next test. */
   clear(): void {
     this.plans.length = 0;
+    for (const kind of Object.keys(this.injected) as FaultKind[]) this.injected[kind] = 0;
   }
 
   /** The fault for this request, if a plan picks it. */

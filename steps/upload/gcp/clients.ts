@@ -55,7 +55,8 @@ export async function createClients(config: GcpConfig, retrier: Retrier): Promis
       autoRetry: true,
       maxRetries: retrier.limits.maxAttempts - 1,
       totalTimeout: retrier.limits.maxSeconds,
-      maxRetryDelay: retrier.config.maxDelaySeconds,
+      // The SDK's first wait is a second (async-retry's minimum), so no cap below it.
+      maxRetryDelay: Math.max(1, retrier.config.maxDelaySeconds),
       retryDelayMultiplier: 2,
       idempotencyStrategy: IdempotencyStrategy.RetryConditional,
       retryableErrorFn: (error) => {
