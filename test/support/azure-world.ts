@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeArm, type FakeArm } from '../fakes/arm/server.js';
+import { startFakeArm, type FakeArm, type FakeArmOptions } from '../fakes/arm/server.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type Azurite } from './azurite.js';
 import { makeTestTls, type TestTls } from './test-ca.js';
 
@@ -16,6 +16,8 @@ export interface StepRun {
   code: number;
   result?: any;
   error?: string;
+  /** Retries per scope, as the run summary reports them. */
+  retries: Record<string, number>;
   /** This run's JSON log lines. */
   logs: Array<Record<string, any>>;
 }
@@ -38,7 +40,8 @@ export class AzureWorld {
     readonly dir: string,
   ) {}
 
-  static async start(): Promise<AzureWorld> {
+  /** `armOptions`: options of the fake ARM server, e.g. the Retry-After it sends when it throttles. */
+  static async start(armOptions: Pick<FakeArmOptions, 'retryAfterSeconds'> = {}): Promise<AzureWorld> {
     const [tls, azurite, dir] = await Promise.all([makeTestTls(), startAzurite(), mkdtemp(join(tmpdir(), 'osimage-azure-'))]);
     const arm = await startFakeArm({
       tls,
@@ -46,6 +49,7 @@ export class AzureWorld {
       subscription: SUBSCRIPTION,
       resourceGroups: [RESOURCE_GROUP],
       blob: { url: azurite.blobUrl, account: AZURITE_ACCOUNT, key: AZURITE_KEY },
+      ...armOptions,
     });
     return new AzureWorld(tls, azurite, arm, dir);
   }

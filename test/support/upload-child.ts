@@ -31,9 +31,12 @@ export interface ChildOutcome {
   code: number;
   result?: unknown;
   error?: string;
+  /** The run's retries per scope, as the run summary reports them. */
+  retries: Record<string, number>;
 }
 
 async function runOnce(input: ChildRun, index: number): Promise<ChildOutcome> {
+  const retries = new RetryCounts();
   try {
     const version = parseVersion(input.version);
     const uid = uidOf(version, input.commit);
@@ -48,14 +51,14 @@ async function runOnce(input: ChildRun, index: number): Promise<ChildOutcome> {
       log: createLogger({ pretty: false, level: 'debug' }).child({ run: index }),
       signal: new AbortController().signal,
       warnings: [],
-      retries: new RetryCounts(),
+      retries,
       journal: await openJournal(store, uid, input.csp),
       store,
     };
     const uploader = await loadUploader(input.csp);
-    return { code: 0, result: input.mode === 'plan' ? await uploader.plan(ctx) : await uploader.upload(ctx) };
+    return { code: 0, result: input.mode === 'plan' ? await uploader.plan(ctx) : await uploader.upload(ctx), retries: retries.summary() };
   } catch (error) {
-    return { code: (error as { exitCode?: number }).exitCode ?? 1, error: `${(error as Error).message}\n${(error as Error).stack}` };
+    return { code: (error as { exitCode?: number }).exitCode ?? 1, error: `${(error as Error).message}\n${(error as Error).stack}`, retries: retries.summary() };
   }
 }
 

@@ -11,8 +11,8 @@ const SDK_RETRY_POLICY = 'defaultRetryPolicy';
 
 /**
  * Puts the ARM client on the tool's retry policy in place of the SDK's: every request, the long-running operations'
- * polls included, is retried on 429, 5xx and dropped connections, waiting what ARM asks (Retry-After, or
- * retry-after-ms) or the policy's backoff. Every ARM call the step makes is safe to repeat: reads, PUT
+ * polls included, is retried on 429, 5xx, dropped connections and a 409 that says another operation is still at
+ * work on the resource, waiting what ARM asks (Retry-After, or retry-after-ms) or the policy's backoff. Every ARM call the step makes is safe to repeat: reads, PUT
  * (createOrUpdate, idempotent by ARM's contract), DELETE, and the disk-access POSTs (grant again, revoke again).
  */
 export function useArmRetryPolicy(client: ComputeManagementClient, retrier: Retrier): void {
@@ -37,7 +37,7 @@ function armRetryPolicy(retrier: Retrier): PipelinePolicy {
           what,
           async () => {
             const response = await next(request);
-            if (isTransientStatus(response.status)) throw new RetryableResponse(response);
+            if (isTransientStatus(response.status) || isBusy(response)) throw new RetryableResponse(response);
             return response;
           },
           verdictOf,
@@ -51,6 +51,20 @@ function armRetryPolicy(retrier: Retrier): PipelinePolicy {
       }
     },
   };
+}
+
+/**
+ * ARM's 409 for a resource that an operation still works on: a repeated PUT whose first answer was lost meets the
+ * first one still running. It passes once that operation ends; any other 409 is a real conflict.
+ */
+function isBusy(response: PipelineResponse): boolean {
+  if (response.status !== 409 || !response.bodyAsText) return false;
+  try {
+    const { code, message } = (JSON.parse(response.bodyAsText) as { error?: { code?: string; message?: string } }).error ?? {};
+    return code === 'AnotherOperationInProgress' || (code === 'OperationNotAllowed' && /while it is|in progress/i.test(message ?? ''));
+  } catch {
+    return false;
+  }
 }
 
 function verdictOf(error: unknown): Verdict {

@@ -12,7 +12,7 @@ export interface Outcome {
 interface Operation {
   pollsLeft: number;
   finish: () => Promise<Outcome>;
-  outcome?: Outcome;
+  outcome?: Promise<Outcome>;
   startTime: string;
 }
 
@@ -24,6 +24,8 @@ interface Operation {
  */
 export class Operations {
   private readonly operations = new Map<string, Operation>();
+  /** Operation ids in the order they started. */
+  private readonly started: string[] = [];
 
   constructor(
     private readonly baseUrl: () => string,
@@ -34,11 +36,28 @@ export class Operations {
   start(response: ServerResponse, options: { status: 201 | 202 | 200; body?: unknown; location: boolean; subscription: string; region: string; apiVersion: string }, finish: () => Promise<Outcome>): void {
     const id = randomUUID();
     this.operations.set(id, { pollsLeft: this.pollsUntilDone, finish, startTime: new Date().toISOString() });
+    this.started.push(id);
     const url = `${this.baseUrl()}/subscriptions/${options.subscription}/providers/Microsoft.Compute/locations/${options.region}/operations/${id}?api-version=${options.apiVersion}`;
     const headers: Record<string, string> = { 'azure-asyncoperation': url, 'content-type': 'application/json' };
     if (options.location) headers.location = `${url}&monitor=true`;
     response.writeHead(options.status, headers);
     response.end(options.body === undefined ? '' : JSON.stringify(options.body));
+  }
+
+  /** How many operations have started: a mark for `runUnpolled`. */
+  get count(): number {
+    return this.started.length;
+  }
+
+  /**
+   * The operations started since `mark` run to their end although nobody polls them, as ARM's do: what happens to
+   * the operation of a request whose answer was lost.
+   */
+  runUnpolled(mark: number): void {
+    for (const id of this.started.slice(mark)) {
+      const operation = this.operations.get(id)!;
+      setTimeout(() => void (operation.outcome ??= operation.finish()), 20);
+    }
   }
 
   /** GET of an operation's status (Azure-AsyncOperation) or result (Location, `monitor=true`). */
@@ -55,8 +74,7 @@ export class Operations {
       }
       return true;
     }
-    operation.outcome ??= await operation.finish();
-    const { status, error, output } = operation.outcome;
+    const { status, error, output } = await (operation.outcome ??= operation.finish());
     response.writeHead(200, { 'content-type': 'application/json' });
     if (monitor) {
       response.end(output === undefined ? '' : JSON.stringify(output));

@@ -98,7 +98,9 @@ export async function startFakeArm(options: FakeArmOptions): Promise<FakeArm> {
     if (transient?.kind === 'unavailable') throw new ArmError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Please try again later.');
     if (transient?.kind === 'reset') {
       // The work is done and only the answer is lost: what makes a repeated write dangerous.
+      const mark = operations.count;
       await answer(request, parsed, path, body, apiVersion, fault, new ServerResponse(request)).catch(() => undefined);
+      operations.runUnpolled(mark);
       request.socket.destroy();
       return;
     }
