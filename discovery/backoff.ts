@@ -40,6 +40,11 @@ export function retryAfterMs(header: string | null | undefined, now: number = Da
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** HTTP statuses that say "try again": timeout, throttling, and server errors that may pass (not 501 or 505). */
+export function isTransientStatus(status: number | undefined): boolean {
+  return status === 408 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+}
+
 /** What the loop is told of a failed attempt. */
 export interface Verdict {
   retry: boolean;

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isTransientStatus, retryAfterMs, withRetries, type RetryLimits } from './backoff.js';
 import { DiscoveryError, DiscoveryInputError } from './errors.js';
 import { isLoopbackHttp } from './url-policy.js';
 
@@ -27,6 +28,22 @@ export interface ReadLimits {
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** A read that failed in a way that may pass (a 5xx, a 429, no answer in time, a broken connection): tried again. */
+class TransientReadError extends DiscoveryError {
+  constructor(
+    message: string,
+    hint: string | undefined,
+    readonly retryAfterMs?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, hint, options);
+  }
+}
+
+/** A few tries, quickly: a consumer waits for the answer. */
+const READ_RETRIES: RetryLimits = { maxAttempts: 3, maxSeconds: 75 };
+const READ_BACKOFF = { baseMs: 250, capMs: 2_000 };
 
 export function openSource(baseUrl: string): Source {
   if (baseUrl.startsWith('file://')) return fileSource(baseUrl);
@@ -56,38 +73,49 @@ function httpSource(baseUrl: string): Source {
     baseUrl,
     scheme,
     locate,
-    async read(path, { maxBytes, timeoutMs = DEFAULT_TIMEOUT_MS }) {
+    read(path, { maxBytes, timeoutMs = DEFAULT_TIMEOUT_MS }) {
       const url = locate(path);
-      const signal = AbortSignal.timeout(timeoutMs);
-      try {
-        const response = await fetch(url, { signal, headers: { accept: 'application/json, application/yaml, text/plain, */*' } });
-        // A redirect may not take us to a scheme we would not have read from directly.
-        if (new URL(response.url || url).protocol !== scheme) {
-          await response.body?.cancel();
-          throw new DiscoveryError(`${url} redirected to ${new URL(response.url).protocol}, which is not trusted`);
-        }
-        if (response.status === 404) {
-          await response.body?.cancel();
-          return undefined;
-        }
-        if (!response.ok) {
-          await response.body?.cancel();
-          throw new DiscoveryError(`GET ${url}: HTTP ${response.status} ${response.statusText}`, 'try again later; if it persists, check the base URL');
-        }
-        const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-        if (declared > maxBytes) {
-          await response.body?.cancel();
-          throw tooBig(url, maxBytes);
-        }
-        return await readCapped(response.body, url, maxBytes);
-      } catch (error) {
-        if (error instanceof DiscoveryError) throw error;
-        if (signal.aborted) throw new DiscoveryError(`GET ${url}: no answer within ${timeoutMs / 1000} s`, undefined, { cause: error });
-        const reason = (error as { cause?: { code?: string; message?: string } }).cause;
-        throw new DiscoveryError(`GET ${url}: ${reason?.code ?? reason?.message ?? (error as Error).message}`, 'check the network and the base URL', { cause: error });
-      }
+      return withRetries(() => readOnce(url, maxBytes, timeoutMs), {
+        ...READ_RETRIES,
+        backoff: READ_BACKOFF,
+        classify: (error) => (error instanceof TransientReadError ? { retry: true, afterMs: error.retryAfterMs } : { retry: false }),
+      });
     },
   };
+
+  async function readOnce(url: string, maxBytes: number, timeoutMs: number): Promise<Buffer | undefined> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const response = await fetch(url, { signal, headers: { accept: 'application/json, application/yaml, text/plain, */*' } });
+      // A redirect may not take us to a scheme we would not have read from directly.
+      if (new URL(response.url || url).protocol !== scheme) {
+        await response.body?.cancel();
+        throw new DiscoveryError(`${url} redirected to ${new URL(response.url).protocol}, which is not trusted`);
+      }
+      if (response.status === 404) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      if (!response.ok) {
+        await response.body?.cancel();
+        const message = `GET ${url}: HTTP ${response.status} ${response.statusText}`;
+        const hint = 'try again later; if it persists, check the base URL';
+        if (isTransientStatus(response.status)) throw new TransientReadError(message, hint, retryAfterMs(response.headers.get('retry-after')));
+        throw new DiscoveryError(message, hint);
+      }
+      const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+      if (declared > maxBytes) {
+        await response.body?.cancel();
+        throw tooBig(url, maxBytes);
+      }
+      return await readCapped(response.body, url, maxBytes);
+    } catch (error) {
+      if (error instanceof DiscoveryError) throw error;
+      if (signal.aborted) throw new TransientReadError(`GET ${url}: no answer within ${timeoutMs / 1000} s`, undefined, undefined, { cause: error });
+      const reason = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new TransientReadError(`GET ${url}: ${reason?.code ?? reason?.message ?? (error as Error).message}`, 'check the network and the base URL', undefined, { cause: error });
+    }
+  }
 }
 
 function fileSource(baseUrl: string): Source {

@@ -2,7 +2,7 @@ import { nextRetry, withRetries, type Backoff, type RetryEvent, type RetryLimits
 import type { RetryConfig } from '../config/retry.js';
 import type { Logger } from './logger.js';
 
-export type { Verdict } from '../discovery/backoff.js';
+export { isTransientStatus, type Verdict } from '../discovery/backoff.js';
 
 /** Retries per scope (`aws`, `azure`, `gcp`, `store`) during one run, for the run summary. */
 export class RetryCounts {
@@ -61,11 +61,6 @@ export class Retrier {
     this.counts.add(this.scope);
     this.log.debug({ retry: { scope: this.scope, what, ...event } }, `retrying ${what}: ${event.reason}`);
   }
-}
-
-/** HTTP statuses that say "try again": timeout, throttling, and server errors that may pass (not 501 or 505). */
-export function isTransientStatus(status: number | undefined): boolean {
-  return status === 408 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
 }
 
 /** Node's and undici's names for a connection that failed or broke on the way. */

@@ -104,6 +104,28 @@ describe('osimage lookup over HTTP', () => {
     await assert.rejects(lookupImage({ uid: 'v2.2.3', csp: 'qemu', baseUrl: server.baseUrl, timeoutMs: 300 }), /no answer within 0.3 s/);
   });
 
+  it('a table read retries a 5xx and a timeout a few times, then fails with the last error', async (t) => {
+    const { server } = await publishedBucket(t);
+    let calls = 0;
+    server.special.set('/images/v2.4.0.json', (response) => {
+      calls++;
+      if (calls === 1) return; // no answer: the read times out
+      if (calls === 2) return void response.writeHead(503, { 'retry-after': '0' }).end();
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ qemu: 'https://cdn.example.com/raw/v2.4.0/qemu.raw' }));
+    });
+    const found = await lookupImage({ uid: 'v2.4.0', csp: 'qemu', baseUrl: server.baseUrl, timeoutMs: 300 });
+    assert.equal(found.reference, 'https://cdn.example.com/raw/v2.4.0/qemu.raw');
+    assert.equal(calls, 3, 'a timeout, a 503, then the table');
+
+    let failures = 0;
+    server.special.set('/images/v2.4.1.json', (response) => void (failures++, response.writeHead(502).end()));
+    await assert.rejects(lookupImage({ uid: 'v2.4.1', csp: 'qemu', baseUrl: server.baseUrl }), /HTTP 502/);
+    assert.equal(failures, 3, 'three attempts in all');
+    server.special.set('/images/v2.4.2.json', (response) => void (failures++, response.writeHead(403).end()));
+    await assert.rejects(lookupImage({ uid: 'v2.4.2', csp: 'qemu', baseUrl: server.baseUrl }), /HTTP 403/);
+    assert.equal(failures, 4, 'a 403 is not retried');
+  });
+
   it('--key: a valid signature passes; a changed table, a missing or foreign signature fail closed', async (t) => {
     const { bucket, keys, keyFile, server, cli } = await publishedBucket(t);
     const args = (uid: string) => ['lookup', uid, '--csp', 'qemu', '--key', keyFile, '--no-cache', '--base-url', server.baseUrl];
