@@ -10,11 +10,14 @@ import { FakeGcs } from './fakes/gcs/server.js';
 const COMMIT = 'cc0de5c68d41f31dd0b284d574f137e0b0ad106b';
 const TOKEN = 'ya29.run-test-token';
 
-test('osimage run --csp gcp against the fakes publishes a lookup table with the gcp entry', async () => {
+test('osimage run --csp gcp against the fakes publishes a lookup table with the gcp entry, throttled or not', async () => {
   const gcs = new FakeGcs(TOKEN, ['osimage-import']);
   await gcs.start();
   const gce = new FakeGce({ token: TOKEN, projects: ['osimage-test'], storageBaseUrl: gcs.baseUrl });
   await gce.start();
+  // Google throttles now and then: the run goes on and its summary says how often it retried.
+  gcs.faults.add({ kind: 'throttle', every: 4 });
+  gce.faults.add({ kind: 'throttle', every: 4 });
   try {
     const dir = await workdir();
     const config = await writeConfig(
@@ -32,6 +35,7 @@ gcp:
   bucket: osimage-import
   family: osimage-debug
   public: true
+  retry: { maxDelaySeconds: 0.05 }
   endpoints: { storage: ${gcs.baseUrl}, compute: ${gce.baseUrl} }
   accessToken: env:OSIMAGE_GCP_TOKEN
 `,
@@ -50,6 +54,11 @@ gcp:
     const published = JSON.parse(await readFile(join(dir, `.osimage/bucket/images/${uid}.json`), 'utf8'));
     assert.deepEqual(published, { gcp: { 'sev-es': reference, 'sev-snp': reference } });
     assert.equal(gce.image('osimage-test', name)?.status, 'READY');
+    const summary = result.stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line)).find((line) => line.retries);
+    const throttled = gcs.faults.injected.throttle + gce.faults.injected.throttle;
+    assert.ok(throttled > 0, 'the fakes throttled');
+    assert.equal(summary?.retries.gcp, throttled, 'the run summary counts every retry');
+    assert.match(summary.msg, new RegExp(`retried transient failures: ${throttled} gcp`));
   } finally {
     await gce.stop();
     await gcs.stop();
