@@ -25,6 +25,12 @@ export function addToIndex(index: VersionsIndex, uid: string): VersionsIndex {
   return { ...index, pseudo: [uid, ...index.pseudo.filter((other) => other !== uid)] };
 }
 
+/** The index without `uid` (the same object when it is not there). */
+export function removeFromIndex(index: VersionsIndex, uid: string): VersionsIndex {
+  if (!index.releases.includes(uid) && !index.pseudo.includes(uid)) return index;
+  return { releases: index.releases.filter((other) => other !== uid), pseudo: index.pseudo.filter((other) => other !== uid) };
+}
+
 export function parseVersionsIndex(text: string): VersionsIndex {
   let doc: unknown;
   try {

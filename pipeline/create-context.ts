@@ -4,10 +4,9 @@ import { CSPS, type Csp } from '../discovery/version.js';
 import type { RunContext } from './context.js';
 import { InputError } from './errors.js';
 import type { Inputs } from './inputs.js';
-import { openJournal, type Journal } from './journal.js';
+import { journalStoreOf, openJournal, type Journal } from './journal.js';
 import type { Logger } from './logger.js';
 import { resolveSigner } from './signing.js';
-import { FileStore } from './store/file-store.js';
 import { openStore } from './store/open-store.js';
 
 export interface RunOptions {
@@ -31,7 +30,7 @@ export async function createContext(inputs: Inputs, options: RunOptions): Promis
     if (!csps.includes(csp)) throw new InputError(`--image ${csp}=… names a cloud this run does not build (${csps.join(', ')})`);
   }
   const store = await openStore(config.store);
-  const journalStore = config.journal === 'store' ? store : new FileStore(config.stateDir);
+  const journalStore = journalStoreOf(config, store);
   const journals = new Map<string, Promise<Journal>>();
   const journal = (scope: Csp | 'run') => {
     if (!journals.has(scope)) journals.set(scope, openJournal(journalStore, inputs.uid, scope));

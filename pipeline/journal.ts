@@ -1,3 +1,5 @@
+import type { Config } from '../config/schema.js';
+import { FileStore } from './store/file-store.js';
 import type { ObjectStore } from './store/object-store.js';
 
 /**
@@ -7,6 +9,8 @@ import type { ObjectStore } from './store/object-store.js';
  */
 export interface Journal {
   get<T>(key: string): T | undefined;
+  /** Every record, for the lifecycle commands that find what a run made. */
+  entries(): Record<string, unknown>;
   /** Durable when the promise resolves. */
   record(key: string, value: unknown): Promise<void>;
   forget(key: string): Promise<void>;
@@ -33,6 +37,11 @@ export async function resumable<T>(journal: Journal, key: string, unit: Resumabl
   return result;
 }
 
+/** Where the journals are kept: in the store with `journal: store`, else on disk under stateDir. */
+export function journalStoreOf(config: Pick<Config, 'journal' | 'stateDir'>, store: ObjectStore): ObjectStore {
+  return config.journal === 'store' ? store : new FileStore(config.stateDir);
+}
+
 /** Where a journal lives: `journal/<uid>/<scope>.json` in an object store (a local directory or the bucket). */
 export function journalKey(uid: string, scope: string): string {
   return `journal/${uid}/${scope}.json`;
@@ -56,6 +65,7 @@ export async function openJournal(store: ObjectStore, uid: string, scope: string
   };
   return {
     get: <T>(name: string) => entries[name] as T | undefined,
+    entries: () => ({ ...entries }),
     record: (name, value) => {
       entries[name] = value;
       return persist();

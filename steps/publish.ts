@@ -1,6 +1,6 @@
 import { parseLookupTable } from '../discovery/lookup-table.js';
 import { isRelease, type Csp } from '../discovery/version.js';
-import { addToIndex, EMPTY_INDEX, formatVersionsIndex, parseVersionsIndex } from '../discovery/versions-index.js';
+import { addToIndex } from '../discovery/versions-index.js';
 import type { RunContext } from '../pipeline/context.js';
 import { ConflictError, OsimageError, PreconditionFailedError } from '../pipeline/errors.js';
 import type { Stage } from '../pipeline/stage.js';
@@ -9,12 +9,10 @@ import { formatLookupTable, schemesOf } from './assemble.js';
 import { growTable } from './publish/grow-table.js';
 import { measurementsKey, signatureKey, tableKey, VERSIONS_KEY } from './publish/keys.js';
 import { INDEX_RECORD, publishedByThisRun, TABLE_RECORD } from './publish/resume.js';
+import { updateVersionsIndex } from './publish/update-index.js';
 
 const RELEASE_CACHE = 'public, max-age=31536000, immutable';
 const PSEUDO_CACHE = 'public, max-age=60';
-const INDEX_CACHE = 'public, max-age=60';
-/** Concurrent pipelines may race on versions.json; each retry rereads it. */
-const INDEX_ATTEMPTS = 10;
 
 /**
  * Publishes in the order that keeps consumers safe (DESIGN.md "Publication rules"): measurements first, then the
@@ -45,7 +43,7 @@ export const publishStage: Stage = {
       cacheControl: cacheControl(ctx),
       metadata: provenance(ctx),
     });
-    await addToVersionsIndex(ctx);
+    await updateVersionsIndex(ctx.store, ctx.log, (index) => addToIndex(index, ctx.uid));
     await journal.record(INDEX_RECORD, true);
     ctx.log.info({ table: `${ctx.store.location}/${tableKey(ctx.uid)}` }, `lookup table of ${ctx.uid} published`);
   },
@@ -112,27 +110,6 @@ async function conflictOnRace<T>(ctx: RunContext, write: () => Promise<T>): Prom
       `release ${ctx.uid} was published or changed by someone else while this run worked; its lookup table was not changed`,
       'two pipelines published the same release: check which one is right before anything else',
     );
-  }
-}
-
-/** Read-modify-write on the ETag, so two pipelines publishing at once never drop each other's entry. */
-async function addToVersionsIndex(ctx: RunContext): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const current = await ctx.store.get(VERSIONS_KEY);
-    const index = current ? parseVersionsIndex(current.body.toString('utf8')) : EMPTY_INDEX;
-    const updated = addToIndex(index, ctx.uid);
-    if (updated === index) return;
-    try {
-      await ctx.store.put(VERSIONS_KEY, formatVersionsIndex(updated), {
-        contentType: 'application/json',
-        cacheControl: INDEX_CACHE,
-        ...(current ? { ifMatch: current.etag } : { ifNoneMatch: '*' }),
-      });
-      return;
-    } catch (error) {
-      if (!(error instanceof PreconditionFailedError) || attempt >= INDEX_ATTEMPTS) throw error;
-      ctx.log.info({ attempt }, 'versions.json changed while we updated it; reading it again');
-    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { resumable } from '../../pipeline/journal.js';
 import { createProgress } from '../../pipeline/progress.js';
 import { publicUrl } from '../../pipeline/public-url.js';
+import { rawImageKey } from '../publish/keys.js';
 import type { Uploader, UploadContext } from './uploader.js';
 
 /** QEMU has no cloud: the raw image itself is published under raw/<uid>/ and served by URL. */
@@ -42,5 +43,5 @@ export const qemuUploader: Uploader<string> = {
 };
 
 function rawKey(ctx: UploadContext): string {
-  return `raw/${ctx.uid}/qemu.raw`;
+  return rawImageKey(ctx.uid);
 }

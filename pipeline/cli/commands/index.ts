@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerConfig } from './config.js';
+import { registerDelete } from './delete.js';
 import { registerLookup } from './lookup.js';
 import { registerMeasure } from './measure.js';
 import { registerMeasurements } from './measurements.js';
@@ -27,4 +28,5 @@ export const commands: Array<(program: Command) => void> = [
   registerLookup,
   registerMeasurements,
   registerVersions,
+  registerDelete,
 ];

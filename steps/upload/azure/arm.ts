@@ -11,6 +11,9 @@ export interface AzureRun {
   readonly compute: ComputeManagementClient;
 }
 
+/** What calls on existing resources need (lifecycle commands have no image to upload): the config, the client, a log and a signal. */
+export type AzureSession = Pick<AzureRun, 'config' | 'compute'> & { readonly ctx: Pick<UploadContext, 'log' | 'signal'> };
+
 export async function openAzureRun(ctx: UploadContext): Promise<AzureRun> {
   const config = ctx.config.azure;
   if (!config) throw new InputError('the azure image is built but the config has no azure section', 'add an azure: section (see config/release.example.yaml)');
@@ -21,7 +24,7 @@ export async function openAzureRun(ctx: UploadContext): Promise<AzureRun> {
 }
 
 /** Options for one long-running operation: the configured poll interval, stopped by Ctrl-C or by `minutes`. */
-export function lroOptions(run: AzureRun, minutes?: number): { updateIntervalInMs: number; abortSignal: AbortSignal } {
+export function lroOptions(run: AzureSession, minutes?: number): { updateIntervalInMs: number; abortSignal: AbortSignal } {
   const signals = [run.ctx.signal];
   if (minutes !== undefined) signals.push(AbortSignal.timeout(minutes * 60_000));
   return { updateIntervalInMs: run.config.pollIntervalSeconds * 1000, abortSignal: AbortSignal.any(signals) };

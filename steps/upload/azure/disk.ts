@@ -1,7 +1,7 @@
 import { resumable } from '../../../pipeline/journal.js';
 import { createProgress } from '../../../pipeline/progress.js';
 import type { AzureSecurityType } from '../../../config/azure.js';
-import { arm, getIfExists, lroOptions, type AzureRun } from './arm.js';
+import { arm, getIfExists, lroOptions, type AzureRun, type AzureSession } from './arm.js';
 import { uploadPages, type PageUploadProgress } from './page-upload.js';
 import { openVhdSource } from './vhd-source.js';
 
@@ -74,7 +74,7 @@ export async function uploadDisk(run: AzureRun, type: AzureSecurityType, name: s
 }
 
 /** Deletes the disk if it exists; a missing disk is what we want. */
-export async function deleteDisk(run: AzureRun, name: string): Promise<void> {
+export async function deleteDisk(run: AzureSession, name: string): Promise<void> {
   const { config, compute } = run;
   const existing = await arm(`reading disk ${name}`, () => getIfExists(() => compute.disks.get(config.resourceGroup, name)));
   if (!existing) return;

@@ -100,12 +100,12 @@ export async function insertImage(clients: GcpClients, project: string, image: G
   await waitForOperation(clients.operations, operation.latestResponse as Parameters<typeof waitForOperation>[1], { project, ...options });
 }
 
-async function deleteImage(clients: GcpClients, project: string, name: string, options: { timeoutMs: number; signal: AbortSignal }): Promise<void> {
+export async function deleteImage(clients: GcpClients, project: string, name: string, options: { timeoutMs: number; signal: AbortSignal }): Promise<void> {
   const [operation] = await clients.images.delete({ project, image: name });
   await waitForOperation(clients.operations, operation.latestResponse as Parameters<typeof waitForOperation>[1], { project, ...options });
 }
 
-function isNotFound(error: unknown): boolean {
+export function isNotFound(error: unknown): boolean {
   return httpStatus(error) === 404;
 }
 

@@ -19,7 +19,8 @@ export function labelsMatch(labels: Record<string, string> | null | undefined, w
   return Object.entries(wanted).every(([key, value]) => labels?.[key] === value);
 }
 
-function labelValue(text: string): string {
+/** A text as a GCE label value. */
+export function labelValue(text: string): string {
   const safe = text.toLowerCase().replace(/[^a-z0-9_-]/g, '_');
   if (safe.length <= 63) return safe;
   return `${safe.slice(0, 52)}-${createHash('sha256').update(text).digest('hex').slice(0, 10)}`;

@@ -89,6 +89,8 @@ export interface RequestRecord {
   error?: string;
   /** For ModifyImageAttribute: the image's state when it arrived. */
   imageState?: string;
+  /** When it arrived (Date.now()), for ordering against what a test observed. */
+  at: number;
 }
 
 export class FakeEc2 {
@@ -171,7 +173,7 @@ export class FakeEc2 {
     const params = parseQuery(Buffer.concat(chunks).toString('utf8'));
     const action = text(params.Action) ?? '';
     const region = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/ec2\/aws4_request/.exec(req.headers.authorization ?? '')?.[1];
-    const record: RequestRecord = { action, region: region ?? '', params };
+    const record: RequestRecord = { action, region: region ?? '', params, at: Date.now() };
     this.requests.push(record);
     const sequence = this.sequence++;
     try {
@@ -387,6 +389,23 @@ export class FakeEc2 {
         const group = text(struct(permission).Group);
         if (group) image.launchGroups.add(group);
       }
+      return { return: true };
+    },
+
+    DeregisterImage: async (params, region) => {
+      const image = this.visible(text(params.ImageId) ?? '', region)!;
+      this.images.splice(this.images.indexOf(image), 1);
+      this.tags.delete(image.imageId);
+      return { return: true };
+    },
+
+    DeleteSnapshot: async (params, region) => {
+      const snapshotId = text(params.SnapshotId) ?? '';
+      this.visible(snapshotId, region);
+      const user = this.images.find((image) => image.snapshotId === snapshotId);
+      if (user) throw new Ec2Error('InvalidSnapshot.InUse', `The snapshot ${snapshotId} is currently in use by ${user.imageId}`);
+      this.snapshots.splice(this.snapshots.findIndex((snapshot) => snapshot.snapshotId === snapshotId), 1);
+      this.tags.delete(snapshotId);
       return { return: true };
     },
 
