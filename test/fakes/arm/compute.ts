@@ -63,6 +63,7 @@ const ROUTES = {
   gallery: new RegExp(`${PREFIX}/galleries/([^/]+)$`, 'i'),
   share: new RegExp(`${PREFIX}/galleries/([^/]+)/share$`, 'i'),
   image: new RegExp(`${PREFIX}/galleries/([^/]+)/images/([^/]+)$`, 'i'),
+  versions: new RegExp(`${PREFIX}/galleries/([^/]+)/images/([^/]+)/versions$`, 'i'),
   version: new RegExp(`${PREFIX}/galleries/([^/]+)/images/([^/]+)/versions/([^/]+)$`, 'i'),
 };
 
@@ -103,8 +104,9 @@ export class Compute {
     let match: RegExpExecArray | null;
     if ((match = ROUTES.diskAction.exec(path)) && method === 'POST') return this.diskAction(request, match, response);
     if ((match = ROUTES.share.exec(path)) && method === 'POST') return this.share(request, match, response);
-    if ((match = ROUTES.galleries.exec(path)) && method === 'GET') {
+    if (((match = ROUTES.galleries.exec(path)) || (match = ROUTES.versions.exec(path))) && method === 'GET') {
       this.checkScope(match);
+      if (ROUTES.versions.test(path)) this.require(path.replace(/\/versions$/i, ''));
       const prefix = `${path.toLowerCase()}/`;
       const value = [...this.resources.entries()].filter(([id]) => id.startsWith(prefix) && !id.slice(prefix.length).includes('/')).map(([, r]) => this.view(r));
       return json(response, 200, { value });
