@@ -1,5 +1,5 @@
 import { parseLookupTable } from '../discovery/lookup-table.js';
-import { isRelease, type Csp } from '../discovery/version.js';
+import { isRelease, type Csp, type Version } from '../discovery/version.js';
 import { addToIndex } from '../discovery/versions-index.js';
 import type { RunContext } from '../pipeline/context.js';
 import { ConflictError, OsimageError, PreconditionFailedError } from '../pipeline/errors.js';
@@ -114,5 +114,10 @@ async function conflictOnRace<T>(ctx: RunContext, write: () => Promise<T>): Prom
 }
 
 function cacheControl(ctx: RunContext): string {
-  return isRelease(ctx.version) ? RELEASE_CACHE : PSEUDO_CACHE;
+  return tableCacheControl(ctx.version);
+}
+
+/** Release files are immutable and cached long; a pseudo version may be republished. */
+export function tableCacheControl(version: Version): string {
+  return isRelease(version) ? RELEASE_CACHE : PSEUDO_CACHE;
 }

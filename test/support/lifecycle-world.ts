@@ -46,27 +46,7 @@ export class LifecycleWorld {
     const dir = await workdir();
     await mkdir(join(dir, 'images'));
     await writeSampleImage(join(dir, 'images', 'os.raw'), { sizeMiB: 20 });
-    const config = await writeConfig(
-      dir,
-      `
-store: { url: s3://releases/published, endpoint: ${s3.endpoint}, forcePathStyle: true, checksums: false }
-publicBaseUrl: https://cdn.example.com
-stateDir: .osimage/state
-journal: store
-images: { aws: images/os.raw, gcp: images/os.raw, qemu: images/os.raw }
-signing: { development: true }
-qemu: {}
-aws:
-  import: { region: us-east-1, bucket: import-bucket, s3Endpoint: ${s3.endpoint}, forcePathStyle: true, checksums: false }
-  regions: [${REGIONS.map((region) => `{ name: ${region}, ec2Endpoint: ${ec2.endpoint} }`).join(', ')}]
-  timeouts: { pollSeconds: 0.01, importMinutes: 1, availableMinutes: 1 }
-gcp:
-  project: osimage-test
-  bucket: osimage-import
-  endpoints: { storage: ${gcs.baseUrl}, compute: ${gce.baseUrl} }
-  accessToken: env:OSIMAGE_GCP_TOKEN
-`,
-    );
+    const config = await writeConfig(dir, configText(s3, ec2, gcs, gce, REGIONS));
     process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
     const store = new S3Store({ bucket: 'releases', prefix: 'published', endpoint: s3.endpoint, forcePathStyle: true, checksums: false });
@@ -78,6 +58,11 @@ gcp:
     });
     await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', resolve));
     return new LifecycleWorld(s3, ec2, gcs, gce, dir, config, store, cdn);
+  }
+
+  /** Another config of the same world whose aws section lists these regions, e.g. one more to replicate to. */
+  async configWithRegions(regions: string[], name: string): Promise<string> {
+    return writeConfig(this.dir, configText(this.s3, this.ec2, this.gcs, this.gce, regions), name);
   }
 
   /** Runs osimage in the world's directory with its credentials. */
@@ -113,4 +98,26 @@ gcp:
     await Promise.all([this.ec2.close(), this.gce.stop(), this.gcs.stop(), new Promise((resolve) => this.cdn.close(resolve))]);
     await this.s3.close();
   }
+}
+
+function configText(s3: S3Server, ec2: FakeEc2, gcs: FakeGcs, gce: FakeGce, regions: string[]): string {
+  return `
+store: { url: s3://releases/published, endpoint: ${s3.endpoint}, forcePathStyle: true, checksums: false }
+publicBaseUrl: https://cdn.example.com
+stateDir: .osimage/state
+journal: store
+images: { aws: images/os.raw, gcp: images/os.raw, qemu: images/os.raw }
+signing: { development: true }
+qemu: {}
+aws:
+  import: { region: us-east-1, bucket: import-bucket, s3Endpoint: ${s3.endpoint}, forcePathStyle: true, checksums: false }
+  regions: [${regions.map((region) => `{ name: ${region}, ec2Endpoint: ${ec2.endpoint} }`).join(', ')}]
+  public: true
+  timeouts: { pollSeconds: 0.01, importMinutes: 1, availableMinutes: 1 }
+gcp:
+  project: osimage-test
+  bucket: osimage-import
+  endpoints: { storage: ${gcs.baseUrl}, compute: ${gce.baseUrl} }
+  accessToken: env:OSIMAGE_GCP_TOKEN
+`;
 }

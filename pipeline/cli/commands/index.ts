@@ -5,6 +5,7 @@ import { registerLookup } from './lookup.js';
 import { registerMeasure } from './measure.js';
 import { registerMeasurements } from './measurements.js';
 import { registerPublish } from './publish.js';
+import { registerReplicate } from './replicate.js';
 import { registerRun } from './run.js';
 import { registerSign } from './sign.js';
 import { registerUpload } from './upload.js';
@@ -28,5 +29,6 @@ export const commands: Array<(program: Command) => void> = [
   registerLookup,
   registerMeasurements,
   registerVersions,
+  registerReplicate,
   registerDelete,
 ];

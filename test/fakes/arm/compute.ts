@@ -117,6 +117,7 @@ export class Compute {
       this.checkScope(match);
       if (method === 'GET') return json(response, 200, this.view(this.require(path), request.query.get('$expand')));
       if (method === 'PUT') return this.put(kind, request, match, response);
+      if (method === 'PATCH' && kind === 'version') return this.updateVersion(request, response);
       if (method === 'DELETE') return this.delete(kind, request, response);
     }
     throw new ArmError(404, 'NotFound', `The fake ARM has no route for ${method} ${path}.`);
@@ -195,6 +196,28 @@ export class Compute {
       resource.properties.provisioningState = 'Succeeded';
       return { status: 'Succeeded' };
     });
+  }
+
+  /** PATCH of a version: a new publishing profile (e.g. more target regions) replicates it again; the rest stays. */
+  private async updateVersion(request: ComputeRequest, response: ServerResponse): Promise<void> {
+    const version = this.require(request.path);
+    if (version.properties.provisioningState !== 'Succeeded' && version.properties.provisioningState !== 'Failed') {
+      throw new ArmError(409, 'OperationNotAllowed', `Operation on '${version.name}' is not allowed while it is ${version.properties.provisioningState}.`);
+    }
+    const body = (request.body ?? {}) as Body;
+    const profile = body.properties?.publishingProfile;
+    if (profile?.targetRegions !== undefined && (!Array.isArray(profile.targetRegions) || profile.targetRegions.length === 0)) {
+      throw new ArmError(400, 'InvalidParameter', 'At least one target region is required.');
+    }
+    if (body.tags) version.tags = body.tags;
+    version.properties.publishingProfile = { ...version.properties.publishingProfile, ...profile };
+    version.properties.provisioningState = 'Updating';
+    version.properties.replicationStatus = {
+      aggregatedState: 'InProgress',
+      summary: version.properties.publishingProfile.targetRegions.map((region: { name: string }) => ({ region: region.name, state: 'Replicating', progress: 0 })),
+    };
+    const subscription = this.options.subscription;
+    this.operations.start(response, { status: 200, body: version, location: false, subscription, region: version.location, apiVersion: request.apiVersion }, () => this.replicate(version));
   }
 
   private validateDisk(properties: Record<string, any>): void {
