@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { osimage } from './support/cli.js';
@@ -32,7 +32,7 @@ const cli = (args: string[]) => osimage(args, { cwd: world.dir, env: world.child
 const versionsOf = (definition: string) =>
   [...world.arm.compute.resources.values()].filter((resource) => resource.id.toLowerCase().startsWith(`${IMAGES}/${definition}/versions/`.toLowerCase())).map((resource) => resource.name);
 
-test('delete removes the gallery versions of one uid, and empty image definitions only with the flag', async () => {
+test('replicate adds an Azure region to one uid\'s versions only; delete removes its versions in every region, and empty definitions only with the flag', async () => {
   const uids: string[] = [];
   for (const commit of COMMITS) {
     const run = await cli(['run', '--config', configPath, '--version', 'v2.3.0-pre-azure', '--commit', commit]);
@@ -43,9 +43,28 @@ test('delete removes the gallery versions of one uid, and empty image definition
   assert.equal(first.length, 2);
   assert.equal(second.length, 2);
 
+  // Replication adds the region to both versions of the one uid and changes nothing else.
+  const tableFile = join(world.dir, 'bucket', 'images', `${uids[0]}.json`);
+  const table = await readFile(tableFile, 'utf8');
+  const regionsOf = () =>
+    [...world.arm.compute.resources.values()]
+      .filter((resource) => resource.type === 'Microsoft.Compute/galleries/images/versions')
+      .map((resource) => `${resource.id.split('/').slice(-3)[0]} ${resource.name} ${resource.properties.publishingProfile.targetRegions.map((r: { name: string }) => r.name).join(',')} ${resource.properties.provisioningState}`)
+      .sort();
+  const regionsBefore = regionsOf();
+  const replicated = await cli(['replicate', uids[0]!, '--config', configPath, '--azure-region', 'northeurope']);
+  assert.equal(replicated.exitCode, 0, replicated.stderr.slice(-3000));
+  assert.equal(replicated.stdout, table, 'the table is unchanged: version ids are global');
+  assert.equal(await readFile(tableFile, 'utf8'), table);
+  const name = JSON.parse(table).azure.cvm.split('/').pop();
+  assert.deepEqual(
+    regionsOf(),
+    regionsBefore.map((line) => (line.includes(` ${name} `) ? line.replace(' Succeeded', ',northeurope Succeeded') : line)).sort(),
+  );
+
   const plan = await cli(['delete', uids[0]!, '--config', configPath]);
   assert.equal(plan.exitCode, 0, plan.stderr);
-  assert.match(plan.stdout, /azure +westeurope +image-version +\/subscriptions\/.*\/os-cvm\/versions\/0\.2003000\.\d+/);
+  assert.match(plan.stdout, /azure +westeurope,northeurope +image-version +\/subscriptions\/.*\/os-cvm\/versions\/0\.2003000\.\d+/);
   assert.equal(versionsOf('os-cvm').length, 2, 'the plan deletes nothing');
 
   const deleted = await cli(['delete', uids[0]!, '--config', configPath, '--apply', '--delete-empty-definitions']);
