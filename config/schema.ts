@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { awsConfig } from './aws.js';
 import { azureConfig } from './azure.js';
+import { gcConfig } from './gc.js';
 import { gcpConfig } from './gcp.js';
 import { publicBaseUrl, repository } from './discovery-settings.js';
 import { measureConfig } from './measure.js';
@@ -37,6 +38,7 @@ export const configSchema = z.strictObject({
   images: imagesByCsp.default({}).describe('raw images to publish when there is no build command'),
   signing: signingConfig,
   measure: measureConfig.prefault({}),
+  gc: gcConfig.prefault({}).describe('what osimage gc keeps'),
   qemu: qemuConfig.optional(),
   aws: awsConfig.optional(),
   azure: azureConfig.optional(),

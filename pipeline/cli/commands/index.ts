@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerConfig } from './config.js';
 import { registerDelete } from './delete.js';
+import { registerGc } from './gc.js';
 import { registerLookup } from './lookup.js';
 import { registerMeasure } from './measure.js';
 import { registerMeasurements } from './measurements.js';
@@ -31,4 +32,5 @@ export const commands: Array<(program: Command) => void> = [
   registerVersions,
   registerReplicate,
   registerDelete,
+  registerGc,
 ];
