@@ -50,6 +50,10 @@ export const awsConfig = z
           .min(1)
           .default('vmimport')
           .describe('the VM Import service role that lets EC2 read the bucket'),
+        format: z
+          .enum(['vmdk', 'raw'])
+          .default('vmdk')
+          .describe('what is uploaded for ImportSnapshot: vmdk (stream-optimized, only the data, deflated) or raw (every byte)'),
       })
       .describe('where the raw image is uploaded and imported'),
     regions: z

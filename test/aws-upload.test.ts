@@ -12,6 +12,7 @@ before(async () => {
 after(() => world.close());
 
 const UID = `v2.3.0-pre-debug-${COMMIT}`;
+const MiB = 1024 * 1024;
 
 test('publishes an AMI in three regions from one upload and one import', async () => {
   const ec2 = await startEc2(world);
@@ -32,7 +33,9 @@ test('publishes an AMI in three regions from one upload and one import', async (
     }
     assert.equal(ec2.importTasks.length, 1);
     const [snapshot] = ec2.snapshots.filter((candidate) => candidate.region === 'us-east-1');
-    assert.equal(snapshot?.importedSha256, world.image.sha256, 'ImportSnapshot read exactly the raw image from the bucket');
+    assert.equal(snapshot?.importedFormat, 'VMDK', 'the default import format is VMDK');
+    assert.equal(snapshot?.importedSha256, world.image.sha256, 'the VMDK ImportSnapshot read decodes to exactly the raw image');
+    assert.ok(snapshot.importedBytes! < 1.1 * MiB, `only the 1 MiB of data is uploaded, not the 3 MiB disk (${snapshot.importedBytes} bytes)`);
     const source = ec2.imagesIn('us-east-1')[0]!;
     assert.deepEqual(source.attributes, {
       architecture: 'x86_64',
@@ -50,9 +53,26 @@ test('publishes an AMI in three regions from one upload and one import', async (
     for (const region of ['us-west-2', 'eu-west-1']) assert.equal(ec2.imagesIn(region)[0]!.sourceImageId, source.imageId);
 
     const s3 = new S3Client({ region: 'us-east-1', endpoint: world.s3.endpoint, forcePathStyle: true });
-    const key = `osimage-import/${UID}/aws.raw`;
+    const key = `osimage-import/${UID}/aws.vmdk`;
     await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })), /NotFound/, 'the uploaded object is deleted after the import');
     s3.destroy();
+  } finally {
+    await ec2.close();
+  }
+});
+
+test('aws.import.format raw uploads every byte of the image and imports it as RAW', async () => {
+  const ec2 = await startEc2(world);
+  try {
+    const uid = `v2.3.0-pre-raw-${COMMIT}`;
+    const ctx = await uploadContext(world, awsSection(world, ec2, { regions: ['us-east-1'] , import: { ...awsSection(world, ec2).import, format: 'raw' } }), uid);
+    await awsUploader.upload(ctx);
+    const [task] = ec2.importTasks;
+    assert.equal(task?.key, `osimage-import/${uid}/aws.raw`);
+    const [snapshot] = ec2.snapshots;
+    assert.equal(snapshot?.importedFormat, 'RAW');
+    assert.equal(snapshot.importedBytes, world.image.size);
+    assert.equal(snapshot.importedSha256, world.image.sha256);
   } finally {
     await ec2.close();
   }

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -81,8 +82,30 @@ export class S3Store implements ObjectStore {
 
   async upload(key: string, path: string, options: UploadOptions = {}): Promise<{ etag: string }> {
     const { size } = await stat(path);
+    return this.multipart(key, createReadStream(path, { highWaterMark: MiB }), size, size, options);
+  }
+
+  /**
+   * Streams a body whose length is only known once it ends (a format produced on the fly) as a multipart upload.
+   * `maxSize` bounds it, for choosing a part size that stays within S3's 10,000 parts.
+   */
+  async uploadStream(key: string, body: Readable, maxSize: number, options: UploadOptions = {}): Promise<{ etag: string; size: number }> {
+    let size = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    // pipeline() carries a failure of the body into the upload, which then aborts.
+    pipeline(body, counted, () => undefined);
+    const { etag } = await this.multipart(key, counted, undefined, maxSize, options);
+    return { etag, size };
+  }
+
+  private async multipart(key: string, body: Readable, length: number | undefined, maxSize: number, options: UploadOptions) {
     // S3 allows 10,000 parts: grow the part size for files beyond 80 GiB, never below S3's 5 MiB minimum.
-    const partSize = Math.max(8 * MiB, Math.ceil(size / MAX_PARTS / MiB) * MiB);
+    const partSize = Math.max(8 * MiB, Math.ceil(maxSize / MAX_PARTS / MiB) * MiB);
     const upload = new Upload({
       client: this.client,
       queueSize: QUEUE_SIZE,
@@ -90,12 +113,12 @@ export class S3Store implements ObjectStore {
       leavePartsOnError: false,
       params: {
         ...this.writeParams(key, options),
-        Body: createReadStream(path, { highWaterMark: MiB }),
-        ContentLength: size,
+        Body: body,
+        ContentLength: length,
         ...(this.checksums ? { ChecksumAlgorithm: 'SHA256' } : {}),
       },
     });
-    upload.on('httpUploadProgress', (progress) => options.onProgress?.(progress.loaded ?? 0, size));
+    upload.on('httpUploadProgress', (progress) => options.onProgress?.(progress.loaded ?? 0, length ?? maxSize));
     const onAbort = () => void upload.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {

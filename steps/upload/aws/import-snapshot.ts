@@ -17,7 +17,7 @@ const FAILED = new Set(['deleting', 'deleted', 'error']);
 const MAX_TASK_PAGES = 20;
 
 /**
- * The raw image as an EBS snapshot in the import region: an existing snapshot tagged with our uid, else the snapshot
+ * The image as an EBS snapshot in the import region: an existing snapshot tagged with our uid, else the snapshot
  * of an import task an earlier run started, else a new upload and import.
  */
 export async function importSnapshot(step: AwsStep): Promise<string> {
@@ -64,7 +64,7 @@ async function startImport(step: AwsStep): Promise<string> {
           Description: description,
           DiskContainer: {
             Description: description,
-            Format: 'RAW',
+            Format: config.import.format === 'vmdk' ? 'VMDK' : 'RAW',
             UserBucket: { S3Bucket: config.import.bucket, S3Key: object.key },
           },
           RoleName: config.import.roleName,

@@ -20,9 +20,9 @@ export function amiName(config: AwsConfig, uid: string): string {
   return `${clean.slice(0, AMI_NAME_MAX - HASH_LENGTH - 1)}-${hash}`;
 }
 
-/** The key of the raw image in the import bucket: one per uid and image variant. */
+/** The key of the uploaded image in the import bucket: one per uid, image variant and format (`.vmdk`, `.raw`). */
 export function importObjectKey(config: AwsConfig, uid: string, variant: string): string {
-  return `${config.import.prefix}${uid}/${variant}.raw`;
+  return `${config.import.prefix}${uid}/${variant}.${config.import.format}`;
 }
 
 /** The import task's description: how a rerun recognises a task started by an earlier run. */

@@ -38,7 +38,8 @@ export async function planUpload(step: AwsStep): Promise<Plan<Record<string, str
   const writes: string[] = [];
   if (!done(importRegion) && !ctx.journal.get('snapshot')) {
     const key = importObjectKey(config, ctx.uid, ctx.csp);
-    writes.push(`upload s3://${config.import.bucket}/${key} (${ctx.image.size} bytes)`);
+    const what = config.import.format === 'vmdk' ? `the image's data as a stream-optimized VMDK` : `${ctx.image.size} bytes`;
+    writes.push(`upload s3://${config.import.bucket}/${key} (${what})`);
     writes.push(`ImportSnapshot in ${importRegion} (role ${config.import.roleName})`);
     if (config.import.deleteUploadedObject) writes.push(`delete s3://${config.import.bucket}/${key} after the import`);
   }

@@ -1,4 +1,11 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -8,9 +15,13 @@ import { escapeXml, list, parseQuery, strings, struct, text, toXml, type QueryPa
  * A fake EC2 for the AWS upload step's tests: the actions the step calls, over EC2's Query protocol (POST /,
  * form-encoded, Version=2016-11-15, lowerCamel XML, `<xxxSet><item>` lists, errors as HTTP 4xx/5xx
  * `<Response><Errors><Error><Code>`), the region taken from the SigV4 credential scope, asynchronous states that
- * advance each time a caller looks, and injected failures. ImportSnapshot reads the raw image from the S3 server the
- * fake is given, so a test proves that the upload happened.
+ * advance each time a caller looks, and injected failures. ImportSnapshot reads the disk from the S3 server the
+ * fake is given, so a test proves that the upload happened: RAW as it is, VMDK decoded by qemu-img (`check`, then
+ * `convert -O raw`), so what the snapshot records is the disk EC2 would have imported, whatever the format.
  */
+
+const run = promisify(execFile);
+const FORMATS = new Set(['RAW', 'VMDK']);
 
 const API_VERSION = '2016-11-15';
 const ACCOUNT = '123456789012';
@@ -52,6 +63,7 @@ export interface FakeImportTask {
   endsDeleted: boolean;
   bucket: string;
   key: string;
+  format: string;
   snapshotId?: string;
   tags: Map<string, string>;
 }
@@ -61,7 +73,10 @@ export interface FakeSnapshot {
   region: string;
   volumeSize: number;
   /** What ImportSnapshot read from S3: the proof of the upload. */
+  importedFormat?: string;
   importedBytes?: number;
+  /** The disk decoded from it: its size and SHA-256 (for RAW the object itself). */
+  diskBytes?: number;
   importedSha256?: string;
 }
 
@@ -235,7 +250,8 @@ export class FakeEc2 {
       if (earlier) return importTaskXml(earlier);
       const disk = struct(params.DiskContainer);
       const bucket = struct(disk.UserBucket);
-      if (text(disk.Format)?.toUpperCase() !== 'RAW') throw new Ec2Error('InvalidParameter', 'this fake imports RAW disks only');
+      const format = text(disk.Format)?.toUpperCase() ?? '';
+      if (!FORMATS.has(format)) throw new Ec2Error('InvalidParameter', `this fake imports RAW and VMDK disks, not "${format}"`);
       if (!text(params.RoleName)) throw new Ec2Error('InvalidParameter', 'expected a RoleName');
       const task: FakeImportTask = {
         importTaskId: `import-snap-${hex(17)}`,
@@ -247,6 +263,7 @@ export class FakeEc2 {
         endsDeleted: this.importsEndDeleted,
         bucket: text(bucket.S3Bucket) ?? '',
         key: text(bucket.S3Key) ?? '',
+        format,
         tags: tagsOf(params, 'import-snapshot-task'),
       };
       this.importTasks.push(task);
@@ -408,16 +425,20 @@ export class FakeEc2 {
     if (task.status === 'pending') {
       task.status = 'active';
       task.statusMessage = 'validating';
-      const read = await this.readObject(task.bucket, task.key);
-      if (!read || task.endsDeleted) {
+      const read = await this.readObject(task.bucket, task.key, task.format);
+      if (!read || 'invalid' in read || task.endsDeleted) {
         task.status = 'deleting';
-        task.statusMessage = read
-          ? 'ClientError: The service role vmimport provided does not exist or does not have sufficient permissions'
-          : `ClientError: Unable to read the disk image from S3: s3://${task.bucket}/${task.key} does not exist`;
+        task.statusMessage = !read
+          ? `ClientError: Unable to read the disk image from S3: s3://${task.bucket}/${task.key} does not exist`
+          : 'invalid' in read
+            ? `ClientError: Unsupported ${task.format} File Format: ${read.invalid}`
+            : 'ClientError: The service role vmimport provided does not exist or does not have sufficient permissions';
         return;
       }
-      const snapshot = this.addSnapshot(task.region, Math.max(1, Math.ceil(read.bytes / GiB)));
+      const snapshot = this.addSnapshot(task.region, Math.max(1, Math.ceil(read.diskBytes / GiB)));
+      snapshot.importedFormat = task.format;
       snapshot.importedBytes = read.bytes;
+      snapshot.diskBytes = read.diskBytes;
       snapshot.importedSha256 = read.sha256;
       task.snapshotId = snapshot.snapshotId;
     }
@@ -434,19 +455,43 @@ export class FakeEc2 {
     if (image.state === 'pending' && --image.pollsLeft <= 0) image.state = 'available';
   }
 
-  private async readObject(bucket: string, key: string): Promise<{ bytes: number; sha256: string } | undefined> {
+  /** The object's size and the decoded disk's size and SHA-256; `invalid` when qemu-img rejects a VMDK. */
+  private async readObject(
+    bucket: string,
+    key: string,
+    format: string,
+  ): Promise<{ bytes: number; diskBytes: number; sha256: string } | { invalid: string } | undefined> {
+    let object;
     try {
-      const object = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const hash = createHash('sha256');
-      let bytes = 0;
-      for await (const chunk of object.Body as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        bytes += chunk.length;
-      }
-      return { bytes, sha256: hash.digest('hex') };
+      object = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     } catch (error) {
       if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
       throw error;
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'fake-ec2-import-'));
+    try {
+      const uploaded = join(dir, `disk.${format.toLowerCase()}`);
+      await pipeline(object.Body as NodeJS.ReadableStream, createWriteStream(uploaded));
+      const bytes = (await stat(uploaded)).size;
+      let disk = uploaded;
+      if (format === 'VMDK') {
+        disk = join(dir, 'disk.raw');
+        try {
+          const { stdout } = await run('qemu-img', ['info', '--output=json', uploaded]);
+          const info = JSON.parse(stdout) as { format: string; 'format-specific'?: { data?: { 'create-type'?: string } } };
+          const createType = info['format-specific']?.data?.['create-type'];
+          if (info.format !== 'vmdk' || createType !== 'streamOptimized') return { invalid: `${info.format}, ${createType ?? 'no create type'}` };
+          await run('qemu-img', ['check', '-f', 'vmdk', uploaded]);
+          await run('qemu-img', ['convert', '-f', 'vmdk', '-O', 'raw', uploaded, disk]);
+        } catch (error) {
+          return { invalid: ((error as { stderr?: string }).stderr ?? String(error)).trim() };
+        }
+      }
+      const hash = createHash('sha256');
+      for await (const chunk of createReadStream(disk)) hash.update(chunk as Buffer);
+      return { bytes, diskBytes: (await stat(disk)).size, sha256: hash.digest('hex') };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }
 
