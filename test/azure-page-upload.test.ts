@@ -62,7 +62,8 @@ test('a sparse image sends only its data, and the blob holds the exact VHD', asy
     assert.equal(result.sentBytes, expectedSent);
     assert.equal(result.sentBytes + result.skippedBytes, source.size);
     assert.equal(await blob.writtenBytes(), expectedSent);
-    assert.equal(progress.length, Math.ceil(source.size / (4 * MiB)));
+    // One report per chunk read: the chunks the data map puts data in (1, 2, 8 and the footer's 10), not all 11.
+    assert.equal(progress.length, 4);
 
     const expected = Buffer.alloc(source.size);
     await source.read(0, expected);

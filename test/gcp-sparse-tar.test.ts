@@ -8,7 +8,8 @@ import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { promisify } from 'node:util';
-import { scanSparseMap, sparseTarGzStream } from '../steps/upload/gcp/sparse-tar.js';
+import { findData } from '../steps/upload/data-map.js';
+import { sparseTarGzStream } from '../steps/upload/gcp/sparse-tar.js';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -38,7 +39,7 @@ describe('sparse tar.gz of a raw image', () => {
   /** Packs the image, lists it and extracts it with GNU tar; returns the listing and the extracted bytes. */
   async function roundTrip(name: string, image: string, paddedSize?: number, readAll = true) {
     const archive = join(dir, `${name}.tar.gz`);
-    const map = await scanSparseMap(image);
+    const map = await findData(image);
     await pipeline(sparseTarGzStream(image, map, { entryName: 'disk.raw', paddedSize }), createWriteStream(archive));
     const listing = (await run('tar', ['-tvf', archive])).stdout;
     const out = join(dir, `${name}-out`);
@@ -87,7 +88,7 @@ describe('sparse tar.gz of a raw image', () => {
   it('reports progress over the data it archives, ending at the data bytes', async () => {
     const image = join(dir, 'progress.raw');
     await makeImage(image, 8 * MiB, [{ offset: 0, length: 3 * MiB }, { offset: 6 * MiB, length: 100_000 }]);
-    const map = await scanSparseMap(image);
+    const map = await findData(image);
     const data = map.regions.reduce((sum, region) => sum + region.length, 0);
     const reports: number[] = [];
     await pipeline(sparseTarGzStream(image, map, { onProgress: (bytes) => reports.push(bytes) }), createWriteStream(join(dir, 'progress.tar.gz')));
@@ -119,7 +120,7 @@ describe('sparse tar.gz of a raw image', () => {
   it('gives the same archive for the same image', async () => {
     const image = join(dir, 'stable.raw');
     await makeImage(image, MiB, [{ offset: 5000, length: 5000 }]);
-    const map = await scanSparseMap(image);
+    const map = await findData(image);
     const pack = async (name: string) => {
       await pipeline(sparseTarGzStream(image, map), createWriteStream(join(dir, name)));
       return readFile(join(dir, name));

@@ -63,6 +63,16 @@ export async function findData(path: string, signal?: AbortSignal): Promise<Data
   }
 }
 
+/** Numbers of the `blockSize` blocks the regions touch, ascending, each once: the blocks worth reading. */
+export function* blocksWithData(regions: readonly DataRegion[], blockSize: number): Generator<number> {
+  let next = 0;
+  for (const region of regions) {
+    const end = Math.ceil((region.offset + region.length) / blockSize);
+    for (let block = Math.max(next, Math.floor(region.offset / blockSize)); block < end; block++) yield block;
+    next = Math.max(next, end);
+  }
+}
+
 /** The bytes the map says are data. */
 export function dataBytes(map: Pick<DataMap, 'regions'>): number {
   return map.regions.reduce((sum, region) => sum + region.length, 0);

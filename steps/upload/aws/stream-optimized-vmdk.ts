@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { deflate as deflateCallback } from 'node:zlib';
-import type { DataMap } from '../data-map.js';
+import { blocksWithData, type DataMap } from '../data-map.js';
 
 /**
  * A raw image as a stream-optimized VMDK (VMware "Virtual Disk Format 5.0", the streamOptimized layout), the format
@@ -132,7 +132,7 @@ export function vmdkMaxSize(size: number): number {
  */
 async function* deflatedGrains(file: FileHandle, map: DataMap, signal?: AbortSignal): AsyncGenerator<{ grain: number; bytes: Buffer }> {
   const pending: Promise<{ grain: number; bytes: Buffer }>[] = [];
-  const grains = dataGrains(map);
+  const grains = blocksWithData(map.regions, GRAIN_BYTES);
   for (let next = grains.next(); ; ) {
     while (pending.length < GRAINS_IN_FLIGHT && !next.done) {
       signal?.throwIfAborted();
@@ -145,17 +145,6 @@ async function* deflatedGrains(file: FileHandle, map: DataMap, signal?: AbortSig
     const first = pending.shift();
     if (!first) return;
     yield await first;
-  }
-}
-
-/** Grain numbers the map's regions touch, ascending, each once. */
-function* dataGrains(map: DataMap): Generator<number> {
-  let last = -1;
-  for (const region of map.regions) {
-    const first = Math.max(last + 1, Math.floor(region.offset / GRAIN_BYTES));
-    const end = Math.ceil((region.offset + region.length) / GRAIN_BYTES);
-    for (let grain = first; grain < end; grain++) yield grain;
-    last = Math.max(last, end - 1);
   }
 }
 

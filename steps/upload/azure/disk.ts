@@ -28,7 +28,7 @@ export async function uploadDisk(run: AzureRun, type: AzureSecurityType, name: s
     confirm: async (recorded) => (await arm(`reading disk ${name}`, () => getIfExists(() => compute.disks.get(config.resourceGroup, recorded.name)))) !== undefined,
     create: async () => {
       await deleteDisk(run, name);
-      const source = await openVhdSource(ctx.image.path);
+      const source = await openVhdSource(ctx.image.path, {}, ctx.signal);
       try {
         const log = ctx.log.child({ disk: name });
         log.info({ bytes: source.size }, 'creating a managed disk for upload');

@@ -1,5 +1,6 @@
 import { AnonymousCredential, PageBlobClient } from '@azure/storage-blob';
 import { OsimageError } from '../../../pipeline/errors.js';
+import { blocksWithData } from '../data-map.js';
 import type { UploadSource } from './vhd-source.js';
 
 /** The largest write a page blob takes in one request (Put Page). */
@@ -36,14 +37,18 @@ export async function uploadPages(source: UploadSource, sasUrl: string, options:
     retryOptions: { maxTries: options.maxTries, retryDelayInMs: 1000, maxRetryDelayInMs: 30_000 },
   });
   const progress: PageUploadProgress = { sentBytes: 0, skippedBytes: 0, totalBytes: source.size };
-  const chunks = Math.ceil(source.size / PAGE_CHUNK);
+  const chunkCount = Math.ceil(source.size / PAGE_CHUNK);
+  // Chunks the source's map puts no data in are zeros: skipped unread.
+  const chunks = source.regions ? [...blocksWithData(source.regions, PAGE_CHUNK)] : Array.from({ length: chunkCount }, (_, index) => index);
+  const chunkBytes = (chunk: number) => Math.min(PAGE_CHUNK, source.size - chunk * PAGE_CHUNK);
+  progress.skippedBytes = source.size - chunks.reduce((sum, chunk) => sum + chunkBytes(chunk), 0);
   let next = 0;
 
   const worker = async () => {
     const buffer = Buffer.alloc(PAGE_CHUNK);
-    while (next < chunks) {
+    while (next < chunks.length) {
       options.signal?.throwIfAborted();
-      const offset = next++ * PAGE_CHUNK;
+      const offset = chunks[next++]! * PAGE_CHUNK;
       const chunk = buffer.subarray(0, Math.min(PAGE_CHUNK, source.size - offset));
       await source.read(offset, chunk);
       const [start, end] = nonZeroSpan(chunk);
@@ -59,7 +64,7 @@ export async function uploadPages(source: UploadSource, sasUrl: string, options:
       options.onProgress?.({ ...progress });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, chunks)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, chunks.length)) }, worker));
   return progress;
 }
 

@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { findData, type DataRegion } from '../data-map.js';
 import { VHD_FOOTER_SIZE, vhdDiskSize, vhdFooter, type VhdFooterOptions } from './vhd-footer.js';
 
 /**
@@ -7,13 +8,16 @@ import { VHD_FOOTER_SIZE, vhdDiskSize, vhdFooter, type VhdFooterOptions } from '
  */
 export interface UploadSource {
   readonly size: number;
+  /** Where data may lie, when known; everything else reads as zeros and need not be read. */
+  readonly regions?: readonly DataRegion[];
   /** Fills `target` with the bytes from `offset`; the range lies inside the source. */
   read(offset: number, target: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The raw image at `path` seen as a fixed VHD (no copy is made). */
-export async function openVhdSource(path: string, footer: Omit<VhdFooterOptions, 'diskSize'> = {}): Promise<UploadSource> {
+/** The raw image at `path` seen as a fixed VHD (no copy is made), with the image's data map and the footer. */
+export async function openVhdSource(path: string, footer: Omit<VhdFooterOptions, 'diskSize'> = {}, signal?: AbortSignal): Promise<UploadSource> {
+  const map = await findData(path, signal);
   const file = await open(path, 'r');
   try {
     const rawSize = (await file.stat()).size;
@@ -21,6 +25,7 @@ export async function openVhdSource(path: string, footer: Omit<VhdFooterOptions,
     const footerBytes = vhdFooter({ ...footer, diskSize });
     return {
       size: diskSize + VHD_FOOTER_SIZE,
+      regions: [...map.regions, { offset: diskSize, length: VHD_FOOTER_SIZE }],
       async read(offset, target) {
         // Three regions: the image, the zero padding up to diskSize, the footer.
         const end = offset + target.length;

@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import type { RawImage } from '../../../pipeline/context.js';
 import type { Logger } from '../../../pipeline/logger.js';
 import { createProgress } from '../../../pipeline/progress.js';
-import { scanSparseMap, sparseTarGzStream } from './sparse-tar.js';
+import { dataBytes, findData } from '../data-map.js';
+import { sparseTarGzStream } from './sparse-tar.js';
 
 /** The tar.gz GCE imports the image from, in the configured bucket. It is deleted once the image exists. */
 export interface BlobRecord {
@@ -70,15 +71,15 @@ export interface UploadBlobOptions {
 export async function uploadBlob(storage: Storage, options: UploadBlobOptions): Promise<BlobRecord> {
   const { bucket, object, image, log, signal } = options;
   const started = Date.now();
-  const map = await scanSparseMap(image.path, signal);
-  const dataBytes = map.regions.reduce((sum, region) => sum + region.length, 0);
-  log.info({ image: image.path, bytes: map.size, dataBytes, regions: map.regions.length }, 'packing the image as a sparse disk.raw');
+  const map = await findData(image.path, signal);
+  const data = dataBytes(map);
+  log.info({ image: image.path, bytes: map.size, dataBytes: data, regions: map.regions.length, holesFrom: map.source }, 'packing the image as a sparse disk.raw');
   const file = storage.bucket(bucket).file(object);
   const metadata = { contentType: 'application/gzip', metadata: options.identity };
   // The session is started here rather than by createWriteStream: storage 7 drops useAuthWithCustomEndpoint on that
   // path, so a custom endpoint would get an unauthenticated POST. The session URI itself needs no token.
   const [uri] = await file.createResumableUpload({ metadata });
-  const progress = createProgress(log, 'gcp image archive', dataBytes);
+  const progress = createProgress(log, 'gcp image archive', data);
   try {
     await pipeline(
       sparseTarGzStream(image.path, map, { entryName: 'disk.raw', paddedSize: options.diskSize, signal, onProgress: progress.update }),

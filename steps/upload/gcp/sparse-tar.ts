@@ -2,36 +2,26 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
+import type { DataMap, DataRegion } from '../data-map.js';
 
 /**
  * Packs one raw disk image as a sparse entry (GNU `oldgnu` format, type 'S') of a tar archive, the format GCE's
  * image import reads (`disk.raw` inside a `.tar.gz`). A disk image is mostly zeros, so the archive stores only the
  * data regions plus a map of where they go, like `tar --format=oldgnu -S`.
  *
- * The header must carry the whole map before any data, and Node has no SEEK_DATA/SEEK_HOLE, so the image is read
- * twice: once to find the data regions (a scan that keeps only the map), once to stream those regions. Memory stays
- * bounded by the read buffer and the map; no temporary file is written.
+ * The header must carry the whole map before any data: the map comes first (data-map.ts: the file system's extents,
+ * zeros inside them dropped), then only the data regions are read and streamed. Memory stays bounded by the read
+ * buffer and the map; no temporary file is written.
  */
 
 const BLOCK = 512;
-/** Zero runs are found at this granularity: the page size, which is also where file systems put holes. */
-const SCAN_UNIT = 4096;
 const READ_SIZE = 1024 * 1024;
 /** Sparse entries in the main header and in each extension header (GNU tar's layout). */
 const HEADER_SPARSE_SLOTS = 4;
 const EXTENSION_SPARSE_SLOTS = 21;
 
-export interface DataRegion {
-  offset: number;
-  length: number;
-}
-
-export interface SparseMap {
-  /** Data regions in file order; the bytes between them (and after the last) are zeros. */
-  regions: DataRegion[];
-  /** The size the entry extracts to. */
-  size: number;
-}
+/** Data regions in file order (the bytes between them, and after the last, are zeros) and the size. */
+export type SparseMap = Pick<DataMap, 'regions' | 'size'>;
 
 export interface SparseTarOptions {
   /** The name inside the archive; GCE wants `disk.raw`. */
@@ -41,34 +31,6 @@ export interface SparseTarOptions {
   signal?: AbortSignal;
   /** Called with the image bytes archived so far (data regions only; holes cost nothing). */
   onProgress?: (dataBytes: number) => void;
-}
-
-/** Reads the image once and returns where its non-zero data lies. */
-export async function scanSparseMap(path: string, signal?: AbortSignal): Promise<SparseMap> {
-  const file = await open(path, 'r');
-  try {
-    const size = (await file.stat()).size;
-    const buffer = Buffer.allocUnsafe(READ_SIZE);
-    const zeros = Buffer.alloc(SCAN_UNIT);
-    const regions: DataRegion[] = [];
-    let position = 0;
-    while (position < size) {
-      signal?.throwIfAborted();
-      const { bytesRead } = await file.read(buffer, 0, Math.min(READ_SIZE, size - position), position);
-      if (bytesRead === 0) throw new Error(`${path} shrank while it was read`);
-      for (let start = 0; start < bytesRead; start += SCAN_UNIT) {
-        const end = Math.min(start + SCAN_UNIT, bytesRead);
-        if (buffer.compare(zeros, 0, end - start, start, end) === 0) continue;
-        const last = regions.at(-1);
-        if (last && last.offset + last.length === position + start) last.length += end - start;
-        else regions.push({ offset: position + start, length: end - start });
-      }
-      position += bytesRead;
-    }
-    return { regions, size };
-  } finally {
-    await file.close();
-  }
 }
 
 /**
