@@ -1,8 +1,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
-import { createGzip, type Gzip } from 'node:zlib';
 import type { DataMap, DataRegion } from '../data-map.js';
+import { gzipInParallel } from '../parallel-gzip.js';
 
 /**
  * Packs one raw disk image as a sparse entry (GNU `oldgnu` format, type 'S') of a tar archive, the format GCE's
@@ -42,12 +42,13 @@ export function sparseTarStream(path: string, map: SparseMap, options: SparseTar
   return Readable.from(tarBytes(path, { regions: map.regions, size }, options), { objectMode: false });
 }
 
-/** `sparseTarStream` through gzip: what is uploaded. The gzip header carries no time, so the output is stable. */
-export function sparseTarGzStream(path: string, map: SparseMap, options: SparseTarOptions = {}): Gzip {
-  const gzip = createGzip({ level: 6 });
-  const tar = sparseTarStream(path, map, options);
-  tar.on('error', (error) => gzip.destroy(error));
-  return tar.pipe(gzip);
+/**
+ * The archive gzipped on every core (one gzip member, pigz-style): what is uploaded. The gzip header carries no
+ * time, so the output is stable.
+ */
+export function sparseTarGzStream(path: string, map: SparseMap, options: SparseTarOptions = {}): Readable {
+  const size = Math.max(map.size, options.paddedSize ?? 0);
+  return Readable.from(gzipInParallel(tarBytes(path, { regions: map.regions, size }, options)), { objectMode: false });
 }
 
 async function* tarBytes(path: string, map: SparseMap, options: SparseTarOptions): AsyncGenerator<Buffer> {
