@@ -14,12 +14,13 @@ import { uploadPages } from '../steps/upload/azure/page-upload.js';
 import { openFileSource, openVhdSource, type UploadSource } from '../steps/upload/azure/vhd-source.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from '../test/support/azurite.js';
 import { sparseImage } from '../test/support/sparse-image.js';
+import type { BenchRow } from './table.js';
 
 const MiB = 1024 * 1024;
 const IMAGE_SIZE = 4 * 1024 * MiB;
 const DATA_CHUNKS = 32;
 
-export async function run(): Promise<void> {
+export async function run(): Promise<BenchRow[]> {
   const dir = await mkdtemp(join(tmpdir(), 'osimage-bench-azure-'));
   const azurite = await startAzurite();
   try {
@@ -61,6 +62,14 @@ export async function run(): Promise<void> {
     console.log(`streamed VHD upload:           ${streamedMs.toFixed(0)} ms, sent ${mib(streamed.sentBytes)} of ${gib(streamed.totalBytes)}, no temporary file`);
     console.log(`qemu-img convert + upload:     ${baselineMs.toFixed(0)} ms (convert ${convertMs.toFixed(0)} ms), sent ${mib(baseline.sentBytes)}, temporary file ${gib(IMAGE_SIZE + 512)} (${mib(convertedBlocks)} allocated)`);
     console.log(`a full page upload would send: ${gib(streamed.totalBytes)}`);
+    return [
+      {
+        what: `azure: ${gib(IMAGE_SIZE)}, ${mib(DATA_CHUNKS * MiB)} data, pages to Azurite`,
+        ours: streamedMs / 1000,
+        baseline: { what: 'qemu-img convert + upload', value: baselineMs / 1000 },
+        sent: { bytes: streamed.sentBytes, against: DATA_CHUNKS * MiB },
+      },
+    ];
   } finally {
     await azurite.stop();
     await rm(dir, { recursive: true, force: true });
