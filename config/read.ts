@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parse } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../pipeline/errors.js';
 
@@ -18,6 +17,8 @@ export async function readYaml(file: string): Promise<unknown> {
   } catch (error) {
     throw new ConfigError(`cannot read the config file ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
+  // Loaded on first use: commands that read a config without the parser (discovery) never pay for it.
+  const { parse } = await import('yaml');
   try {
     return parse(text) ?? {};
   } catch (error) {

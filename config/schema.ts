@@ -2,10 +2,22 @@ import { z } from 'zod';
 import { awsConfig } from './aws.js';
 import { azureConfig } from './azure.js';
 import { gcpConfig } from './gcp.js';
-import { publicBaseUrl, repository } from './discovery-settings.js';
+import { PUBLIC_BASE_URL, PUBLIC_BASE_URL_MESSAGE, REPOSITORY_MESSAGE } from './discovery-settings.js';
 import { measureConfig } from './measure.js';
 import { qemuConfig } from './qemu.js';
 import { signingConfig } from './signing.js';
+
+/** Where consumers read the store from; QEMU image URLs are built from it. The rules of discovery-settings.ts. */
+const publicBaseUrl = z
+  .string()
+  .regex(PUBLIC_BASE_URL, PUBLIC_BASE_URL_MESSAGE)
+  .describe('the URL consumers read the store from; QEMU image URLs are built from it');
+
+/** The RFC's user-managed repository: lookup tables for images a user uploaded to their own accounts. */
+const repository = z
+  .url(REPOSITORY_MESSAGE)
+  .optional()
+  .describe('discovery reads lookup tables from this user-managed repository instead of publicBaseUrl');
 
 const csp = z.enum(['aws', 'azure', 'gcp', 'qemu']);
 const imagesByCsp = z.partialRecord(csp, z.string().min(1));
