@@ -1,11 +1,12 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { resolveSecret, SecretError, type SecretRef } from '../config/secret.js';
 import { decryptCosignKey, isCosignEncryptedKey } from './cosign-key.js';
 import { InputError } from './errors.js';
 import type { Logger } from './logger.js';
+import { createAtomic, writeAtomic } from './store/local-files.js';
 
 /** Signs as `cosign sign-blob` does: base64 of a DER ECDSA P-256 signature over SHA-256 of the exact bytes. */
 export interface Signer {
@@ -82,21 +83,20 @@ export async function resolveSigner(config: Config, log: Logger): Promise<Signer
 
 /**
  * The development key pair in `dir` (PKCS#8 private key, mode 0600, and its SPKI public key), created when absent.
- * The private key is written with the exclusive flag, so two runs starting together agree on one key.
+ * The private key is created atomically and create-only (a flushed temporary file, then link), so a kill leaves no
+ * torn key and two runs starting together agree on one key.
  */
 export async function developmentSigner(dir: string): Promise<{ signer: Signer; publicKeyPath: string; created: boolean }> {
   const privatePath = join(dir, 'development-key.pem');
   const publicKeyPath = resolve(dir, 'development-key.pub.pem');
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const existing = await readFile(privatePath, 'utf8').catch(() => undefined);
   let created = false;
-  try {
+  if (existing === undefined) {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    await writeFile(privatePath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { flag: 'wx', mode: 0o600 });
-    created = true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    created = await createAtomic(privatePath, privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600);
   }
-  const signer = signerFromKey(createPrivateKey(await readFile(privatePath, 'utf8')));
-  await writeFile(publicKeyPath, signer.publicKeyPem);
+  const signer = signerFromKey(createPrivateKey(existing ?? (await readFile(privatePath, 'utf8'))));
+  await writeAtomic(publicKeyPath, signer.publicKeyPem);
   return { signer, publicKeyPath, created };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
@@ -30,8 +31,10 @@ test('the local run publishes raw/, measurements/, the signed lookup table and v
   assert.equal(result.exitCode, 0, result.stderr);
   const table = JSON.parse(result.stdout);
   const bucket = join(dir, '.osimage/bucket');
-  assert.deepEqual(table, { qemu: `file://${bucket}/raw/${PSEUDO}/qemu.raw` });
-  assert.equal((await stat(join(bucket, `raw/${PSEUDO}/qemu.raw`))).size, (await stat(join(dir, '.osimage/images/qemu.raw'))).size);
+  // A pseudo version's raw image lives under its digest: a republication with another image never replaces it.
+  const digest = createHash('sha256').update(await readFile(join(dir, '.osimage/images/qemu.raw'))).digest('hex');
+  assert.deepEqual(table, { qemu: `file://${bucket}/raw/${PSEUDO}/${digest}/qemu.raw` });
+  assert.equal((await stat(join(bucket, `raw/${PSEUDO}/${digest}/qemu.raw`))).size, (await stat(join(dir, '.osimage/images/qemu.raw'))).size);
   const published = await readFile(join(bucket, `images/${PSEUDO}.json`));
   assert.deepEqual(JSON.parse(published.toString()), table);
   const publicKey = await readFile(join(dir, '.osimage/state/signing/development-key.pub.pem'), 'utf8');

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { writeSampleImage } from '../scripts/make-sample-image.js';
+import { parseManifest } from '../discovery/manifest.js';
 import { verifySignature } from '../discovery/signature.js';
 import { osimage } from './support/cli.js';
 import { snapshot, workdir, writeConfig } from './support/workdir.js';
@@ -20,6 +21,8 @@ async function publishedFiles(dir: string, publicKey: string): Promise<Map<strin
     if (path.endsWith('.sig')) {
       assert.ok(verifySignature(files.get(path.slice(0, -'.sig'.length))!, body.toString(), publicKey), `${path} does not verify`);
       files.delete(path);
+    } else if (path === 'images/manifest.json') {
+      files.set(path, Buffer.from(JSON.stringify(parseManifest(body, path, publicKey)))); // its signature is checked
     } else if (path.startsWith('.osimage-meta/')) {
       files.delete(path); // provenance metadata carries the publication time
     }

@@ -1,20 +1,27 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { crashPoint } from '../crash-point.js';
 import { PreconditionFailedError } from '../errors.js';
+import { acquireLock, isTempName, syncDir, syncFile, tempIn, writeAtomic, writeTemp } from './local-files.js';
 import type { ObjectInfo, ObjectStore, PutOptions, StoredObject, UploadOptions } from './object-store.js';
 
-/** Object metadata sits beside the tree, so the published tree holds only what consumers read. */
+/** Object metadata and locks sit beside the tree, so the published tree holds only what consumers read. */
 const META_DIR = '.osimage-meta';
 const HASHED_UP_TO = 16 * 1024 * 1024;
 
 /**
- * The `file://` store: a directory laid out like the bucket. Every write goes to a temporary file first and is moved
- * into place with rename (or link, for create-only writes), so a reader never sees half a file.
+ * The `file://` store: a directory laid out like the bucket. Every write goes to a flushed temporary file first and
+ * is moved into place with rename (or link, for create-only writes), so a reader never sees half a file, and a kill
+ * at any moment leaves the old object or the new one.
+ *
+ * An object's metadata belongs to its inode (`.osimage-meta/<key>.<inode>.json`) and is written before the object is
+ * moved into place: object and metadata appear together, in the one rename or link, as on S3. A writer that loses a
+ * create-only race leaves the winner's metadata untouched.
  */
 export class FileStore implements ObjectStore {
   readonly root: string;
@@ -32,25 +39,27 @@ export class FileStore implements ObjectStore {
 
   async put(key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<{ etag: string }> {
     const path = this.pathOf(key);
-    const temp = await this.tempBeside(path);
-    await writeFile(temp, body);
-    return this.commit(key, temp, options);
+    await mkdir(dirname(path), { recursive: true });
+    return this.commit(key, await writeTemp(path, body), options);
   }
 
   async upload(key: string, path: string, options: UploadOptions = {}): Promise<{ etag: string }> {
     const target = this.pathOf(key);
-    const temp = await this.tempBeside(target);
+    await mkdir(dirname(target), { recursive: true });
+    const temp = await tempIn(dirname(target));
     const total = (await stat(path)).size;
     let sent = 0;
     const progress = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         sent += chunk.length;
         options.onProgress?.(sent, total);
+        crashPoint('file-store:uploading');
         callback(null, chunk);
       },
     });
     try {
-      await pipeline(createReadStream(path), progress, createWriteStream(temp), { signal: options.signal });
+      await pipeline(createReadStream(path), progress, createWriteStream(temp, { flags: 'wx' }), { signal: options.signal });
+      await syncFile(temp);
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
@@ -58,26 +67,37 @@ export class FileStore implements ObjectStore {
     return this.commit(key, temp, options);
   }
 
-  /** For small objects only: it reads the whole body, once, and takes the ETag from those same bytes. */
+  /** For small objects only: it reads the whole body, once, and takes the ETag and metadata from that same file. */
   async get(key: string): Promise<StoredObject | undefined> {
-    const body = await readFile(this.pathOf(key)).catch(ifMissing(undefined));
-    if (!body) return undefined;
-    if (body.length > HASHED_UP_TO) return { ...(await this.head(key))!, body };
-    return { key, size: body.length, etag: etagOf(body), metadata: await this.metadataOf(key), body };
+    const handle = await open(this.pathOf(key), 'r').catch(ifMissing(undefined));
+    if (!handle) return undefined;
+    try {
+      const stats = await handle.stat();
+      const body = await handle.readFile();
+      const etag = body.length > HASHED_UP_TO ? bigEtag(stats) : etagOf(body);
+      return { key, size: body.length, etag, metadata: await this.metadataOf(key, stats.ino), body };
+    } finally {
+      await handle.close();
+    }
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
-    const path = this.pathOf(key);
-    const stats = await stat(path).catch(ifMissing(undefined));
-    if (!stats) return undefined;
-    // Hashing a multi-GiB raw image on every head would cost more than it tells; big objects get a stat-based tag.
-    const etag = stats.size <= HASHED_UP_TO ? etagOf(await readFile(path)) : `"${stats.size}-${stats.mtimeMs}"`;
-    return { key, size: stats.size, etag, metadata: await this.metadataOf(key) };
+    const handle = await open(this.pathOf(key), 'r').catch(ifMissing(undefined));
+    if (!handle) return undefined;
+    try {
+      const stats = await handle.stat();
+      // Hashing a multi-GiB raw image on every head would cost more than it tells; big objects get a stat-based tag.
+      const etag = stats.size <= HASHED_UP_TO ? etagOf(await handle.readFile()) : bigEtag(stats);
+      return { key, size: stats.size, etag, metadata: await this.metadataOf(key, stats.ino) };
+    } finally {
+      await handle.close();
+    }
   }
 
   async delete(key: string): Promise<void> {
+    const stats = await stat(this.pathOf(key)).catch(ifMissing(undefined));
     await rm(this.pathOf(key), { force: true });
-    await rm(this.metaPathOf(key), { force: true });
+    if (stats) await rm(this.metaPathOf(key, stats.ino), { force: true });
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -88,7 +108,7 @@ export class FileStore implements ObjectStore {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) {
           if (entry.name !== META_DIR) await walk(path);
-        } else if (!entry.name.startsWith('.tmp-')) {
+        } else if (!isTempName(entry.name)) {
           const key = relative(this.root, path).split(sep).join('/');
           if (key.startsWith(prefix)) keys.push(key);
         }
@@ -101,55 +121,50 @@ export class FileStore implements ObjectStore {
   /** Moves a finished temporary file into place, honouring the write's condition. */
   private async commit(key: string, temp: string, options: PutOptions): Promise<{ etag: string }> {
     const path = this.pathOf(key);
+    const { ino } = await stat(temp);
     try {
-      const release = options.ifMatch ? await this.lock(key) : undefined;
-      try {
-        if (options.ifMatch) {
-          const current = await this.head(key);
-          if (current?.etag !== options.ifMatch) throw new PreconditionFailedError(key);
-        }
-        if (options.metadata) await this.writeMetadata(key, options.metadata);
-        if (options.ifNoneMatch) {
-          // link() fails when the target exists: an atomic create-only.
-          await link(temp, path).catch((error: NodeJS.ErrnoException) => {
-            throw error.code === 'EEXIST' ? new PreconditionFailedError(key) : error;
-          });
-        } else {
+      await this.writeMetadata(key, ino, options.metadata);
+      crashPoint('file-store:before-commit');
+      if (options.ifNoneMatch) {
+        // link() fails when the target exists: an atomic create-only.
+        await link(temp, path).catch(async (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EEXIST') throw error;
+          await rm(this.metaPathOf(key, ino), { force: true });
+          throw new PreconditionFailedError(key);
+        });
+      } else {
+        const release = options.ifMatch ? await acquireLock(this.lockPathOf(key)) : undefined;
+        try {
+          const replaced = await stat(path).catch(ifMissing(undefined));
+          if (options.ifMatch && (await this.head(key))?.etag !== options.ifMatch) {
+            await rm(this.metaPathOf(key, ino), { force: true });
+            throw new PreconditionFailedError(key);
+          }
           await rename(temp, path);
+          if (replaced) await rm(this.metaPathOf(key, replaced.ino), { force: true });
+        } finally {
+          await release?.();
         }
-      } finally {
-        await release?.();
       }
+      await syncDir(dirname(path));
+      crashPoint('file-store:after-commit');
     } finally {
       await rm(temp, { force: true });
     }
     return { etag: (await this.head(key))!.etag };
   }
 
-  /** A lock file makes read-compare-replace atomic against other osimage processes. */
-  private async lock(key: string): Promise<() => Promise<void>> {
-    const lockPath = `${this.pathOf(key)}.lock`;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await (await open(lockPath, 'wx')).close();
-        return () => rm(lockPath, { force: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 200) throw error;
-        await new Promise((done) => setTimeout(done, 25));
-      }
-    }
-  }
-
-  private async metadataOf(key: string): Promise<Record<string, string>> {
-    const text = await readFile(this.metaPathOf(key), 'utf8').catch(ifMissing(undefined));
+  private async metadataOf(key: string, ino: number): Promise<Record<string, string>> {
+    const text = await readFile(this.metaPathOf(key, ino), 'utf8').catch(ifMissing(undefined));
     return text ? (JSON.parse(text) as Record<string, string>) : {};
   }
 
-  private async writeMetadata(key: string, metadata: Record<string, string>): Promise<void> {
-    const path = this.metaPathOf(key);
-    const temp = await this.tempBeside(path);
-    await writeFile(temp, JSON.stringify(metadata));
-    await rename(temp, path);
+  /** No metadata still clears what an earlier file of the same inode number may have left. */
+  private async writeMetadata(key: string, ino: number, metadata: Record<string, string> | undefined): Promise<void> {
+    const path = this.metaPathOf(key, ino);
+    if (!metadata) return rm(path, { force: true });
+    await mkdir(dirname(path), { recursive: true });
+    await writeAtomic(path, JSON.stringify(metadata));
   }
 
   private pathOf(key: string): string {
@@ -158,19 +173,22 @@ export class FileStore implements ObjectStore {
     return path;
   }
 
-  private metaPathOf(key: string): string {
-    return join(this.root, META_DIR, `${key}.json`);
+  private metaPathOf(key: string, ino: number): string {
+    return join(this.root, META_DIR, `${key}.${ino}.json`);
   }
 
-  private async tempBeside(path: string): Promise<string> {
-    await mkdir(dirname(path), { recursive: true });
-    return join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`);
+  private lockPathOf(key: string): string {
+    return join(this.root, META_DIR, `${key}.lock`);
   }
 }
 
 /** Like S3's for single-part objects: the MD5 of the content, quoted. */
 function etagOf(body: Buffer): string {
   return `"${createHash('md5').update(body).digest('hex')}"`;
+}
+
+function bigEtag(stats: { size: number; mtimeMs: number; ino: number }): string {
+  return `"${stats.size}-${stats.mtimeMs}-${stats.ino}"`;
 }
 
 function ifMissing<T>(fallback: T): (error: NodeJS.ErrnoException) => T {

@@ -92,6 +92,9 @@ export class S3Store implements ObjectStore {
         ...this.writeParams(key, options),
         Body: createReadStream(path, { highWaterMark: MiB }),
         ContentLength: size,
+        // lib-storage sends the conditions with the PutObject, or the CompleteMultipartUpload of a large file.
+        IfNoneMatch: options.ifNoneMatch,
+        IfMatch: options.ifMatch,
         ...(this.checksums ? { ChecksumAlgorithm: 'SHA256' } : {}),
       },
     });
@@ -99,7 +102,7 @@ export class S3Store implements ObjectStore {
     const onAbort = () => void upload.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const result = await upload.done();
+      const result = await this.conditional(key, () => upload.done());
       return { etag: result.ETag ?? '' };
     } finally {
       options.signal?.removeEventListener('abort', onAbort);

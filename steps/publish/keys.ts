@@ -1,4 +1,5 @@
 import type { Csp } from '../../discovery/version.js';
+export { MANIFEST_PATH as MANIFEST_KEY } from '../../discovery/manifest.js';
 
 /** The published layout (DESIGN.md "Published files"). */
 export const tableKey = (uid: string) => `images/${uid}.json`;
