@@ -31,7 +31,7 @@ export async function createContext(inputs: Inputs, options: RunOptions): Promis
     if (!csps.includes(csp)) throw new InputError(`--image ${csp}=… names a cloud this run does not build (${csps.join(', ')})`);
   }
   const store = await openStore(config.store);
-  const journalStore = config.journal === 'store' ? store : new FileStore(config.stateDir);
+  const journalStore = config.journal === 'store' ? store : await FileStore.open(config.stateDir);
   const journals = new Map<string, Promise<Journal>>();
   const journal = (scope: Csp | 'run') => {
     if (!journals.has(scope)) journals.set(scope, openJournal(journalStore, inputs.uid, scope));

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { crashPoint } from '../crash-point.js';
 import { PreconditionFailedError } from '../errors.js';
-import { acquireLock, isTempName, syncDir, syncFile, tempIn, writeAtomic, writeTemp } from './local-files.js';
+import { acquireLock, isTempName, removeDeadTemps, syncDir, syncFile, tempIn, writeAtomic, writeTemp } from './local-files.js';
 import type { ObjectInfo, ObjectStore, PutOptions, StoredObject, UploadOptions } from './object-store.js';
 
 /** Object metadata and locks sit beside the tree, so the published tree holds only what consumers read. */
@@ -30,6 +30,13 @@ export class FileStore implements ObjectStore {
   constructor(root: string) {
     this.root = resolve(root);
     this.location = pathToFileURL(this.root).href;
+  }
+
+  /** Opens the store for a run, removing what writers that died left behind. */
+  static async open(root: string): Promise<FileStore> {
+    const store = new FileStore(root);
+    await removeDeadTemps(store.root);
+    return store;
   }
 
   static fromUrl(url: string): FileStore {

@@ -25,6 +25,16 @@ export async function tempIn(dir: string): Promise<string> {
   return join(dir, `${TEMP_PREFIX}${HOST}-${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
+/** Removes, anywhere under `root`, the temporary files of writers that died (a run does this when it starts). */
+export async function removeDeadTemps(root: string): Promise<void> {
+  const paths = await readdir(root, { recursive: true }).catch(() => [] as string[]);
+  const dead = paths.filter((path) => {
+    const name = basename(path);
+    return isTempName(name) && writerIsDead(name.slice(TEMP_PREFIX.length));
+  });
+  await Promise.all(dead.map((path) => rm(join(root, path), { force: true })));
+}
+
 /** `host-pid-…`: dead only when we can tell, i.e. on this host. */
 function writerIsDead(tag: string): boolean {
   const [host, pid] = tag.split('-');

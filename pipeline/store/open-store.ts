@@ -4,7 +4,7 @@ import type { ObjectStore } from './object-store.js';
 
 /** The store a config names; the S3 SDK is loaded only for s3:// stores. */
 export async function openStore(store: Config['store']): Promise<ObjectStore> {
-  if (store.url.startsWith('file://')) return FileStore.fromUrl(store.url);
+  if (store.url.startsWith('file://')) return FileStore.open(FileStore.fromUrl(store.url).root);
   const { S3Store } = await import('./s3-store.js');
   return new S3Store({
     ...S3Store.parseUrl(store.url),
