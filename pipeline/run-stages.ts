@@ -1,4 +1,5 @@
 import type { RunContext } from './context.js';
+import { crashPoint } from './crash-point.js';
 import { AbortedError } from './errors.js';
 import type { Stage } from './stage.js';
 
@@ -20,5 +21,6 @@ export async function runStages(ctx: RunContext, stages: readonly Stage[]): Prom
       throw error;
     }
     ctx.log.info({ stage: stage.name, seconds: Math.round(performance.now() - started) / 1000 }, `${stage.name}: done`);
+    crashPoint(`stage:${stage.name}`);
   }
 }

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { crashPoint } from '../crash-point.js';
 import { PreconditionFailedError } from '../errors.js';
-import { acquireLock, isTempName, removeDeadTemps, syncDir, syncFile, tempIn, writeAtomic, writeTemp } from './local-files.js';
+import { acquireLock, isTempName, LOCK_SUFFIX, removeDeadLocks, removeDeadTemps, syncDir, syncFile, tempIn, writeAtomic, writeTemp } from './local-files.js';
 import type { ObjectInfo, ObjectStore, PutOptions, StoredObject, UploadOptions } from './object-store.js';
 
 /** Object metadata and locks sit beside the tree, so the published tree holds only what consumers read. */
@@ -36,6 +36,7 @@ export class FileStore implements ObjectStore {
   static async open(root: string): Promise<FileStore> {
     const store = new FileStore(root);
     await removeDeadTemps(store.root);
+    await removeDeadLocks(join(store.root, META_DIR));
     return store;
   }
 
@@ -185,7 +186,7 @@ export class FileStore implements ObjectStore {
   }
 
   private lockPathOf(key: string): string {
-    return join(this.root, META_DIR, `${key}.lock`);
+    return join(this.root, META_DIR, `${key}${LOCK_SUFFIX}`);
   }
 }
 

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { crashPoint } from '../crash-point.js';
 
 /**
  * Crash-safe local files (issue 18): every write goes to a temporary file that names its writer (host and pid), is
@@ -11,6 +12,7 @@ import { basename, dirname, join } from 'node:path';
 
 const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 const TEMP_PREFIX = '.tmp-';
+export const LOCK_SUFFIX = '.lock';
 /** A holder on another host is presumed dead after this long; a lock guards a read-compare-rename of milliseconds. */
 const FOREIGN_LOCK_STALE_MS = 60_000;
 
@@ -22,7 +24,12 @@ export function isTempName(name: string): boolean {
 export async function tempIn(dir: string): Promise<string> {
   const entries = await readdir(dir).catch(() => [] as string[]);
   await Promise.all(entries.filter((name) => isTempName(name) && writerIsDead(name.slice(TEMP_PREFIX.length))).map((name) => rm(join(dir, name), { force: true })));
-  return join(dir, `${TEMP_PREFIX}${HOST}-${process.pid}-${randomBytes(6).toString('hex')}`);
+  return join(dir, `${TEMP_PREFIX}${holderTag()}-${randomBytes(6).toString('hex')}`);
+}
+
+/** Who writes a temporary file or holds a lock: `<host>-<pid>`, so that others can tell when it died. */
+export function holderTag(pid = process.pid): string {
+  return `${HOST}-${pid}`;
 }
 
 /** Removes, anywhere under `root`, the temporary files of writers that died (a run does this when it starts). */
@@ -33,6 +40,12 @@ export async function removeDeadTemps(root: string): Promise<void> {
     return isTempName(name) && writerIsDead(name.slice(TEMP_PREFIX.length));
   });
   await Promise.all(dead.map((path) => rm(join(root, path), { force: true })));
+}
+
+/** Removes the locks under `dir` (where only locks of acquireLock end in .lock) whose holders died. */
+export async function removeDeadLocks(dir: string): Promise<void> {
+  const paths = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
+  await Promise.all(paths.filter((path) => path.endsWith(LOCK_SUFFIX)).map((path) => breakIfStale(join(dir, path))));
 }
 
 /** `host-pid-…`: dead only when we can tell, i.e. on this host. */
@@ -57,6 +70,7 @@ export async function writeTemp(path: string, body: string | Uint8Array, mode = 
   const handle = await open(temp, 'wx', mode);
   try {
     await handle.writeFile(body);
+    crashPoint('local-file:written');
     await handle.sync();
   } catch (error) {
     await handle.close();
@@ -116,7 +130,7 @@ export async function createAtomic(path: string, body: string | Uint8Array, mode
  */
 export async function acquireLock(path: string, timeoutMs = 10_000): Promise<() => Promise<void>> {
   const deadline = Date.now() + timeoutMs;
-  const holder = `${HOST}-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const holder = `${holderTag()}-${randomBytes(6).toString('hex')}`;
   await mkdir(dirname(path), { recursive: true });
   for (;;) {
     try {
@@ -141,7 +155,7 @@ async function breakIfStale(path: string): Promise<void> {
   const stale = writerIsDead(text) || (!text.startsWith(`${HOST}-`) && Date.now() - stats.mtimeMs > FOREIGN_LOCK_STALE_MS);
   // A holder that has just created the file may not have written its name yet: empty is not stale.
   if (!text || !stale) return;
-  const aside = join(dirname(path), `${TEMP_PREFIX}${HOST}-${process.pid}-${basename(path)}-${randomBytes(4).toString('hex')}`);
+  const aside = join(dirname(path), `${TEMP_PREFIX}${holderTag()}-${randomBytes(4).toString('hex')}`);
   try {
     await rename(path, aside);
   } catch {

@@ -7,6 +7,8 @@ export interface CliResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** The signal that ended the process, when one did (a crash test's SIGKILL). */
+  signal?: string;
 }
 
 /** Runs the real executable, as a user or CI does. */
@@ -16,7 +18,7 @@ export function osimage(args: string[], options: { cwd?: string; env?: NodeJS.Pr
       process.execPath,
       [OSIMAGE, ...args],
       { cwd: options.cwd, env: { ...process.env, CI: 'true', ...options.env }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => resolve({ exitCode: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      (error, stdout, stderr) => resolve({ exitCode: error ? Number(error.code ?? 1) : 0, stdout, stderr, signal: error?.signal ?? undefined }),
     );
   });
 }
