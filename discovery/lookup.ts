@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TableCache } from './cache.js';
-import { DiscoveryInputError } from './errors.js';
+import { DiscoveryError, DiscoveryInputError } from './errors.js';
 import { MAX_LOOKUP_TABLE_BYTES, parseLookupTable, type LookupTable } from './lookup-table.js';
+import { checkTableBinding, MANIFEST_PATH, MAX_MANIFEST_BYTES, parseManifest, type Manifest } from './manifest.js';
 import { MissingEntryError, selectReference, type Selection, type Selector } from './select-reference.js';
 import { openSource } from './source.js';
 import { checkSignature, MAX_SIGNATURE_BYTES } from './trust.js';
@@ -17,7 +18,10 @@ export interface LookupRequest extends Selector {
   baseUrl: string | (() => Promise<string>);
   /** Where a local `<uid>.json` wins over the base URL; the working directory by default. */
   lookupDir?: string;
-  /** When given, the table must carry a valid `<uid>.json.sig` by this key. */
+  /**
+   * When given, the table must carry a valid `<uid>.json.sig` by this key, and a published table must be the one the
+   * signed manifest (images/manifest.json) names for this uid.
+   */
   publicKeyPem?: string;
   /** Release tables are cached here; none when absent. */
   cache?: TableCache;
@@ -87,10 +91,18 @@ async function loadPublishedTable(request: LookupRequest, baseUrl: string, useCa
   const parse = (bytes: Buffer): LookupTable => parseLookupTable(bytes, { allow });
   const cache = isRelease(parseUid(uid).version) && source.scheme !== 'file:' ? request.cache : undefined;
 
+  // Only the manifest says which table is this uid's; it is small, and read fresh on every verified lookup.
+  const manifest = publicKeyPem !== undefined ? await readManifest(source, publicKeyPem, timeoutMs) : undefined;
+  const trust = (bytes: Buffer, signature: string | undefined) => {
+    if (publicKeyPem === undefined) return;
+    checkSignature(bytes, signature, publicKeyPem, url);
+    checkTableBinding(manifest!, uid, bytes, source.locate(MANIFEST_PATH));
+  };
+
   const cached = useCache ? await cache?.get(baseUrl, uid) : undefined;
   if (cached && (publicKeyPem === undefined || cached.signature !== undefined)) {
     try {
-      if (publicKeyPem !== undefined) checkSignature(cached.bytes, cached.signature, publicKeyPem, url);
+      trust(cached.bytes, cached.signature);
       return { table: parse(cached.bytes), source: url, fromCache: true };
     } catch {
       // A damaged cache entry (or one signed by a key not asked for) is only a miss: the source decides.
@@ -102,10 +114,17 @@ async function loadPublishedTable(request: LookupRequest, baseUrl: string, useCa
   // The signature is read when it is checked now, or cached for a later lookup that checks it.
   const wanted = publicKeyPem !== undefined || cache !== undefined;
   const signature = wanted ? (await source.read(`${path}.sig`, { maxBytes: MAX_SIGNATURE_BYTES, timeoutMs }))?.toString('utf8') : undefined;
-  if (publicKeyPem !== undefined) checkSignature(bytes, signature, publicKeyPem, url);
+  trust(bytes, signature);
   const table = parse(bytes);
   await cache?.put(baseUrl, uid, { bytes, signature });
   return { table, source: url, fromCache: false };
+}
+
+async function readManifest(source: ReturnType<typeof openSource>, publicKeyPem: string, timeoutMs: number | undefined): Promise<Manifest> {
+  const bytes = await source.read(MANIFEST_PATH, { maxBytes: MAX_MANIFEST_BYTES, timeoutMs });
+  const where = source.locate(MANIFEST_PATH);
+  if (!bytes) throw new DiscoveryError(`${where} does not exist, so no table can be verified as its uid's`, 'the publisher writes it with every publication; leave out --key to read unverified');
+  return parseManifest(bytes, where, publicKeyPem);
 }
 
 export class NoSuchVersionError extends DiscoveryInputError {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EMPTY_MANIFEST, formatManifest, tableDigest, withTable } from '../discovery/manifest.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/osimage.js', import.meta.url));
 export const PSEUDO = 'v2.3.0-pre-debug-cc0de5c68d41f31dd0b284d574f137e0b0ad106b';
@@ -47,6 +48,12 @@ export function makeKeys(): Keys {
     publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     sign: (data) => sign('sha256', typeof data === 'string' ? Buffer.from(data) : data, { key: privateKey, dsaEncoding: 'der' }).toString('base64'),
   };
+}
+
+/** images/manifest.json naming these tables (uid → exact bytes) as their uids', signed by `keys`. */
+export function signedManifest(keys: Keys, tables: Record<string, string>): string {
+  const manifest = Object.entries(tables).reduce((current, [uid, bytes]) => withTable(current, uid, tableDigest(Buffer.from(bytes))), EMPTY_MANIFEST);
+  return formatManifest(manifest, keys.sign);
 }
 
 export interface StaticServer {

@@ -8,7 +8,7 @@ import { lookupImage } from '../discovery/lookup.js';
 import { fetchMeasurements } from '../discovery/measurements.js';
 import { formatMeasurements } from '../discovery/measurements-file.js';
 import { listVersions } from '../discovery/versions.js';
-import { makeKeys, PSEUDO, runCli, serveDirectory, TABLE, tempDir, writeFiles } from './discovery-fixtures.js';
+import { makeKeys, PSEUDO, runCli, serveDirectory, TABLE, tempDir, writeFiles, signedManifest } from './discovery-fixtures.js';
 
 const PCR = (digit: string) => ({ expected: digit.repeat(64), warnOnly: false });
 const measurementsOf = (csp: 'aws' | 'gcp', image: string) => formatMeasurements({ csp, image, measurements: { 4: PCR('a'), 9: PCR('b') } });
@@ -23,6 +23,7 @@ async function publishedBucket(t: Parameters<typeof tempDir>[0] & { after(fn: ()
   writeFiles(bucket, {
     'images/v2.2.0.json': table,
     'images/v2.2.0.json.sig': keys.sign(table),
+    'images/manifest.json': signedManifest(keys, { 'v2.2.0': table }),
     [`images/${PSEUDO}.json`]: JSON.stringify({ qemu: 'https://cdn.example.com/raw/pseudo/qemu.raw' }),
     'images/versions.json': JSON.stringify({ releases: ['v2.2.0', 'v2.1.0'], pseudo: [PSEUDO] }),
     'measurements/aws/v2.2.0/measurements.yaml': measurements,
@@ -122,6 +123,27 @@ describe('osimage lookup over HTTP', () => {
     await assert.rejects(verified(PSEUDO, keys.publicPem), /has no signature/);
     await assert.rejects(verified('v2.2.0', makeKeys().publicPem), /does not match/);
     await assert.rejects(verified('v2.2.0', 'not a key'), (error: Error & { exitCode?: number }) => error.exitCode === 2 && /public key cannot check/.test(error.message));
+  });
+
+  it('--key: a signed table replayed as another uid fails, though its own signature verifies', async (t) => {
+    const { bucket, keys, server } = await publishedBucket(t);
+    const verified = (uid: string) => lookupImage({ uid, csp: 'qemu', baseUrl: server.baseUrl, publicKeyPem: keys.publicPem });
+    // An old release's table and its valid .sig, served as a new uid's.
+    const old = JSON.stringify(TABLE);
+    writeFiles(bucket, { 'images/v2.3.0.json': old, 'images/v2.3.0.json.sig': keys.sign(old) });
+    await assert.rejects(verified('v2.3.0'), /signed manifest .* does not list v2.3.0/);
+    // The manifest lists the new uid with its own table; the replayed one is not it.
+    const fresh = JSON.stringify({ qemu: 'https://cdn.example.com/raw/v2.3.0/qemu.raw' });
+    writeFiles(bucket, { 'images/manifest.json': signedManifest(keys, { 'v2.2.0': old, 'v2.3.0': fresh }) });
+    await assert.rejects(verified('v2.3.0'), /not the one the signed manifest .* names for it/);
+    // A manifest by another key, or one whose payload was changed, is not trusted.
+    writeFiles(bucket, { 'images/manifest.json': signedManifest(makeKeys(), { 'v2.3.0': old }) });
+    await assert.rejects(verified('v2.3.0'), /signature of .*manifest.json does not match/);
+    const envelope = JSON.parse(signedManifest(keys, { 'v2.3.0': fresh })) as { payload: string; signature: string };
+    writeFiles(bucket, { 'images/manifest.json': JSON.stringify({ ...envelope, payload: envelope.payload.replace(/"[0-9a-f]{64}"/, `"${'0'.repeat(64)}"`) }) });
+    await assert.rejects(verified('v2.3.0'), /signature of .*manifest.json does not match/);
+    writeFiles(bucket, { 'images/manifest.json': signedManifest(keys, { 'v2.2.0': old, 'v2.3.0': fresh }), 'images/v2.3.0.json': fresh, 'images/v2.3.0.json.sig': keys.sign(fresh) });
+    assert.equal((await verified('v2.3.0')).reference, 'https://cdn.example.com/raw/v2.3.0/qemu.raw');
   });
 
   it('caches release tables but never pseudo versions, and refreshes a cached table that lacks the entry', async (t) => {

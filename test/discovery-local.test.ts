@@ -15,7 +15,7 @@ import { publicUrl } from '../pipeline/public-url.js';
 import { FileStore } from '../pipeline/store/file-store.js';
 import { formatLookupTable } from '../steps/assemble.js';
 import { measurementsKey, signatureKey, tableKey, VERSIONS_KEY } from '../steps/publish/keys.js';
-import { makeKeys, PSEUDO, runCli, TABLE, tempDir, writeFiles } from './discovery-fixtures.js';
+import { makeKeys, PSEUDO, runCli, TABLE, tempDir, writeFiles, signedManifest } from './discovery-fixtures.js';
 
 /** What a local `osimage run` leaves in its working directory, written with the pipeline's own modules. */
 async function localRun(t: Parameters<typeof tempDir>[0]) {
@@ -38,6 +38,7 @@ async function localRun(t: Parameters<typeof tempDir>[0]) {
   await store.put(signatureKey(measurementsKey('qemu', PSEUDO)), keys.sign(measurements));
   await store.put(signatureKey(tableKey(PSEUDO)), keys.sign(table));
   await store.put(tableKey(PSEUDO), table);
+  await store.put('images/manifest.json', signedManifest(keys, { [PSEUDO]: table }));
   await store.put(VERSIONS_KEY, formatVersionsIndex(addToIndex(EMPTY_INDEX, PSEUDO)));
   writeFileSync(join(work, 'cosign.pub'), keys.publicPem);
   return { work, qemu, measurements, keys, cli: (args: string[], env?: Record<string, string>) => runCli(args, { cwd: work, env }) };
@@ -140,7 +141,8 @@ describe('discovery after a real local `osimage run`', () => {
     const key = '.osimage/state/signing/development-key.pub.pem';
     const cli = (args: string[]) => runCli([...args, '--config', 'local.yaml'], { cwd: work });
     const lookup = await cli(['lookup', PSEUDO, '--csp', 'qemu', '--key', key]);
-    assert.equal(lookup.stdout, `${pathToFileURL(join(work, `.osimage/bucket/raw/${PSEUDO}/qemu.raw`)).href}\n`, lookup.stderr);
+    // A pseudo version's raw image is stored under its digest.
+    assert.match(lookup.stdout, new RegExp(`^${pathToFileURL(join(work, `.osimage/bucket/raw/${PSEUDO}/`)).href}[0-9a-f]{64}/qemu\\.raw\n$`), lookup.stderr);
     const measurements = await cli(['measurements', PSEUDO, '--csp', 'qemu', '--key', key]);
     assert.equal(measurements.code, 0, measurements.stderr);
     assert.match(measurements.stdout, new RegExp(`^csp: qemu\nimage: ${PSEUDO}\nmeasurements:\n`));
