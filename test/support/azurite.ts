@@ -23,7 +23,7 @@ export async function startAzurite(): Promise<Azurite> {
   );
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => fail(new Error(`Azurite did not start within 20 s:\n${output}`)), 20_000);
+    const timer = setTimeout(() => fail(new Error(`Azurite did not start within 90 s:\n${output}`)), 90_000);
     const fail = (error: Error) => {
       clearTimeout(timer);
       child.kill();
